@@ -1,0 +1,15 @@
+"""Summaries and descriptions only use template actions mlmon can render and test:
+`{{ $value }}`, `{{ $value | humanize }}`, `{{ $value | humanizePercentage }}` and `{{ $labels.NAME }}`."""
+
+from ..templating import unsupported
+
+
+def check(ctx):
+    for src, svc, i, mon in ctx.monitors():
+        for field in ("summary", "description"):
+            text = getattr(mon, field)
+            if text:
+                for action in unsupported(text):
+                    yield src.problem(("monitors", i, field), (
+                        f"template action {action} is not supported; use {{{{ $value }}}}, "
+                        f"{{{{ $value | humanize }}}}, {{{{ $value | humanizePercentage }}}} or {{{{ $labels.NAME }}}}"))

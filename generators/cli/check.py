@@ -1,0 +1,64 @@
+"""Validate the catalog, then render every environment (or --env) into a temporary directory and check
+the artifacts with the engines that consume them: promtool check/test rules (when promtool is on PATH),
+and every other registered check. Exit 2 when the catalog is invalid, 1 when a check fails.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from . import EXIT_FAILED, EXIT_OK, check_env, load
+
+HELP = "validate the catalog and check rendered artifacts (promtool and more)"
+
+
+def add_arguments(p):
+    p.add_argument("--env", help="only this environment (default: all)")
+    p.add_argument("--list", action="store_true", help="list the catalog checks and artifact checks, then exit")
+
+
+def run(args) -> int:
+    from .. import verify
+    from ..checks import check_docs
+
+    if args.list:
+        for name, doc in check_docs().items():
+            print(f"catalog  {name:14} {doc}")
+        for name, fn in verify.STEPS:
+            print(f"artifact {name:14} {(fn.__doc__ or '').strip().splitlines()[0]}")
+        return EXIT_OK
+    from ..render import render, serialize_all, write_atomic
+
+    catalog = load(args)
+    envs = check_env(catalog, args.env)
+    n_alerts = 0
+    failures: list[str] = []
+    skipped: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="mlmon-check-") as tmp:
+        for env in envs:
+            out = Path(tmp) / env
+            artifacts = render(catalog, env)
+            write_atomic(serialize_all(artifacts), out)
+            from ..resolve import resolve
+
+            n_alerts += sum(len(rs.alerts) for rs in resolve(catalog, env))
+            for name, step in verify.STEPS:
+                if name in skipped:
+                    continue
+                try:
+                    failures.extend(step(out, catalog, env))
+                except verify.Skipped as exc:
+                    skipped[name] = str(exc)
+    for name, reason in skipped.items():
+        print(f"mlmon check: skipped {name}: {reason}", file=sys.stderr)
+    if failures:
+        for f in failures:
+            print(f"FAILED {f}", file=sys.stderr)
+        print(f"mlmon check: {len(failures)} check(s) failed", file=sys.stderr)
+        return EXIT_FAILED
+    ran = [n for n, _ in verify.STEPS if n not in skipped]
+    print(f"mlmon check: catalog valid ({len(catalog.services)} services, {n_alerts} alerts across "
+          f"{', '.join(envs)}); artifact checks passed: {', '.join(ran) or 'none'}")
+    return EXIT_OK

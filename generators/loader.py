@@ -1,0 +1,171 @@
+"""Load ``alerts/*.yaml`` into a :class:`~generators.model.Catalog`, reporting every problem at once.
+
+Files whose name starts with ``_`` hold catalog-wide settings (``_defaults.yaml``); every other
+``*.yaml``/``*.yml`` file is one service. Validation runs in two stages: the schema (pydantic, per file)
+and then the cross-cutting checks in :mod:`generators.checks` (per catalog). Nothing is returned unless
+both pass; :class:`~generators.errors.CatalogError` carries every problem with file, path and line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import CatalogError, Problem, format_path
+from .model import Catalog, Defaults, Service
+from .yamlio import YamlSyntaxError, load_with_lines
+
+DEFAULTS_FILE = "_defaults.yaml"
+
+
+class SourceFile:
+    """A parsed catalog file: its data and where each path sits in it."""
+
+    def __init__(self, rel: str, data: Any, lines: dict[tuple, int]):
+        self.rel = rel
+        self.data = data
+        self.lines = lines
+
+    def line(self, path: tuple) -> int | None:
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def problem(self, path: tuple, message: str) -> Problem:
+        return Problem(self.rel, format_path(path), message, self.line(path))
+
+
+def catalog_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def load_catalog(root: str | os.PathLike, *, texts: dict[str, str] | None = None) -> Catalog:
+    """Load and validate the catalog in directory ``root``.
+
+    ``texts`` (relative file name -> YAML text) replaces reading the directory; :mod:`generators.cli.diff`
+    uses it to load a catalog from a git revision.
+    """
+    root_path = Path(root)
+    if texts is None:
+        if not root_path.is_dir():
+            raise CatalogError([Problem(str(root_path), "", "catalog directory not found "
+                                        "(run from a checkout with an alerts/ folder, or pass --catalog DIR)")])
+        texts = {}
+        for p in catalog_files(root_path):
+            try:
+                texts[p.name] = p.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CatalogError([Problem(_rel(root_path, p.name), "", f"cannot read: {exc}")]) from None
+    problems: list[Problem] = []
+    defaults = Defaults()
+    services: list[tuple[SourceFile, Service]] = []
+    for name in sorted(texts):
+        rel = _rel(root_path, name)
+        try:
+            data, lines = load_with_lines(texts[name])
+        except YamlSyntaxError as exc:
+            problems.append(Problem(rel, "", str(exc), exc.line))
+            continue
+        src = SourceFile(rel, data, lines)
+        if name.startswith("_"):
+            if name not in (DEFAULTS_FILE, "_defaults.yml"):
+                problems.append(src.problem((), f"unknown settings file; the only one is {DEFAULTS_FILE}"))
+                continue
+            parsed = _validate(Defaults, src, problems, allow_empty=True)
+            if parsed is not None:
+                defaults = parsed
+            continue
+        parsed = _validate(Service, src, problems)
+        if parsed is not None:
+            services.append((src, parsed))
+    if not problems:
+        from .checks import run_checks
+
+        problems.extend(run_checks(defaults, services))
+    if problems:
+        raise CatalogError(problems)
+    if not services:
+        raise CatalogError([Problem(str(root_path), "", "no service files (*.yaml) in the catalog")])
+    services.sort(key=lambda s: s[1].service)
+    return Catalog(root=str(root_path), defaults=defaults, services=tuple(s for _, s in services),
+                   files={s.service: src.rel for src, s in services})
+
+
+def _rel(root: Path, name: str) -> str:
+    return str(root / name)
+
+
+def _validate(model: type[BaseModel], src: SourceFile, problems: list[Problem], allow_empty: bool = False):
+    data = src.data
+    if data is None and allow_empty:
+        data = {}
+    if not isinstance(data, dict):
+        problems.append(src.problem((), f"expected a mapping at the top of the file, got {_kind(data)}"))
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            path = yaml_path(data, err["loc"])
+            problems.append(src.problem(path, _message(err, data, path)))
+        return None
+
+
+def yaml_path(data: Any, loc: tuple) -> tuple:
+    """Map a pydantic error location onto the YAML document, dropping pydantic's own steps
+    (union tags such as ``threshold`` or ``function-before[...]``)."""
+    out: list = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(part, str) and part.endswith("_") and part[:-1] in cur:
+            out.append(part[:-1])  # for_ -> for
+            cur = cur[part[:-1]]
+        elif not isinstance(cur, (dict, list)) or isinstance(part, int):
+            continue
+        elif isinstance(cur, dict) and _is_field_name(part):
+            out.append(part)  # a missing required key: name it
+            cur = None
+    return tuple(out)
+
+
+def _is_field_name(part: Any) -> bool:
+    return isinstance(part, str) and part.replace("_", "").isalnum() and "[" not in part
+
+
+def _message(err: dict, data: Any, path: tuple) -> str:
+    typ = err["type"]
+    msg = err["msg"]
+    if typ == "extra_forbidden":
+        return "unknown key (check the spelling; allowed keys are listed in docs/catalog.md)"
+    if typ == "missing":
+        return "required key is missing"
+    if typ == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        return f"unknown kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    if typ == "union_tag_not_found":
+        return f"missing `{err.get('ctx', {}).get('discriminator', 'kind').strip(chr(39))}`"
+    if typ == "literal_error":
+        return f"got {err.get('input')!r}; expected {err.get('ctx', {}).get('expected')}"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if typ in ("float_parsing", "int_parsing", "bool_parsing", "float_type", "int_type", "string_type",
+               "dict_type", "list_type", "tuple_type", "model_type", "bool_type"):
+        return f"{msg[0].lower()}{msg[1:]}, got {_kind(err.get('input'))} {err.get('input')!r}"
+    return msg
+
+
+def _kind(v: Any) -> str:
+    return {dict: "a mapping", list: "a list", type(None): "nothing", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number"}.get(type(v), type(v).__name__)

@@ -1,0 +1,427 @@
+"""The catalog's typed, immutable model.
+
+One file per service under ``alerts/`` parses into :class:`Service`; ``alerts/_defaults.yaml``
+(optional) into :class:`Defaults`. Every field is documented here and in ``docs/catalog.md``.
+Unknown keys are errors everywhere (``extra="forbid"``): a typo must never be silently ignored.
+
+Generators never read this module's raw classes directly for per-environment values; they read the
+resolved view from :mod:`generators.resolve`, where overrides are already applied.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .durations import format_duration, parse_duration
+
+# ---------------------------------------------------------------------------------------------
+# scalar types
+
+SEVERITIES = ("info", "ticket", "warning", "critical", "page")
+Severity = Literal["info", "ticket", "warning", "critical", "page"]
+
+_CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _duration(v):
+    return parse_duration(v)
+
+
+Seconds = Annotated[int, BeforeValidator(_duration)]
+"""A duration written like ``5m`` in YAML, held as whole seconds."""
+
+
+def _camel(v):
+    if not isinstance(v, str) or not _CAMEL.match(v):
+        raise ValueError(f"{v!r} is not a CamelCase alert name (e.g. ReasoningDriftHigh)")
+    return v
+
+
+def _dns(v):
+    if not isinstance(v, str) or len(v) > 63 or not _DNS_LABEL.match(v):
+        raise ValueError(f"{v!r} is not a DNS-1123 label (lower-case letters, digits, '-'; at most 63)")
+    return v
+
+
+def _metric(v):
+    if not isinstance(v, str) or not _METRIC.match(v):
+        raise ValueError(f"{v!r} is not a Prometheus metric name")
+    return v
+
+
+def _label(v):
+    if not isinstance(v, str) or not _LABEL.match(v) or v.startswith("__"):
+        raise ValueError(f"{v!r} is not a label name")
+    return v
+
+
+AlertName = Annotated[str, BeforeValidator(_camel)]
+DnsName = Annotated[str, BeforeValidator(_dns)]
+MetricName = Annotated[str, BeforeValidator(_metric)]
+LabelName = Annotated[str, BeforeValidator(_label)]
+EnvName = DnsName
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# catalog-wide defaults (alerts/_defaults.yaml)
+
+
+class Defaults(Strict):
+    """Catalog-wide settings; every field can be set in ``alerts/_defaults.yaml``."""
+
+    environments: tuple[EnvName, ...] = ("dev", "staging", "prod")
+    """Environments the catalog renders for; overrides may only name these."""
+    evaluation_interval: Seconds = 60
+    """Rule group evaluation interval (also the promtool test interval)."""
+    runbook_base: str = "https://runbooks.example.com"
+    """Base URL of runbook pages; a rule's runbook_url is ``<base>/<service>/<AlertName>``."""
+    grafana_url: str = "https://grafana.example.com"
+    """Base URL of Grafana; a service's dashboard_url defaults to ``<grafana_url>/d/<uid>``."""
+    rule_labels: dict[str, str] = Field(default_factory=dict)
+    """Labels put on every PrometheusRule object (prometheus-operator ``ruleSelector``)."""
+    common_labels: dict[LabelName, str] = Field(default_factory=dict)
+    """Labels added to every alert."""
+
+
+# ---------------------------------------------------------------------------------------------
+# service metadata
+
+
+class PrometheusSource(Strict):
+    type: Literal["prometheus"] = "prometheus"
+    selector: dict[LabelName, str] = Field(default_factory=dict)
+    """Label matchers added to every selector of this service (e.g. ``{namespace: crew}``)."""
+
+
+class CloudWatchSource(Strict):
+    type: Literal["cloudwatch"]
+    namespace: str
+    region: str
+    dimensions: dict[str, str] = Field(default_factory=dict)
+
+
+Source = Annotated[Union[PrometheusSource, CloudWatchSource], Field(discriminator="type")]
+
+
+class Workload(Strict):
+    kind: Literal["Deployment", "StatefulSet", "DaemonSet"] = "Deployment"
+    name: DnsName
+
+
+class Links(Strict):
+    runbook_base: str | None = None
+    """Overrides ``Defaults.runbook_base`` for this service."""
+    dashboard: str | None = None
+    """URL of the service's main dashboard (defaults to the generated one in Grafana)."""
+
+
+class MetricDecl(Strict):
+    """A metric the service exposes. Monitors may only name declared metrics."""
+
+    type: Literal["gauge", "counter", "histogram"] = "gauge"
+    help: str = ""
+    unit: Literal["", "seconds", "milliseconds", "ratio", "bytes", "count"] = ""
+    range: tuple[float, float] | None = None
+    """Closed interval of values the metric can take (e.g. ``[0, 1]`` for a score). Used to catch
+    thresholds and slopes that can never be reached."""
+    labels: tuple[LabelName, ...] = ()
+    """Labels that identify its series (beyond job/instance)."""
+
+    @model_validator(mode="after")
+    def _range_ordered(self):
+        if self.range is not None and self.range[0] >= self.range[1]:
+            raise ValueError(f"range must be [min, max] with min < max, got {list(self.range)}")
+        return self
+
+
+class Selector(Strict):
+    """A metric and optional label matchers. A matcher value may start with ``=~``, ``!~`` or ``!=``."""
+
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+
+
+def _selector(v):
+    return {"metric": v} if isinstance(v, str) else v
+
+
+SelectorIn = Annotated[Selector, BeforeValidator(_selector)]
+"""A selector written either as a bare metric name or as ``{metric, matchers}``."""
+
+
+def _selectors(v):
+    return [v] if isinstance(v, (str, dict)) else v
+
+
+SelectorsIn = Annotated[tuple[SelectorIn, ...], BeforeValidator(_selectors)]
+"""One selector or a list of selectors whose rates are summed (e.g. processed + failed)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# thresholds, levels and per-environment overrides
+
+
+class Override(Strict):
+    """Per-environment override of one alert. Only these four fields can differ per environment."""
+
+    threshold: float | None = None
+    for_: Seconds | None = Field(default=None, alias="for")
+    severity: Severity | None = None
+    enabled: bool | None = None
+
+
+class Level(Strict):
+    """One alert from a monitor: several levels make several alerts (e.g. ticket at 25, page at 100)."""
+
+    alert: AlertName
+    threshold: float
+    for_: Seconds = Field(alias="for")
+    severity: Severity
+    overrides: dict[EnvName, Override] = Field(default_factory=dict)
+
+
+class MonitorBase(Strict):
+    name: AlertName
+    """Alert name (single level) or the monitor's name (several ``levels``, each naming its alert)."""
+    summary: str | None = None
+    description: str | None = None
+    runbook: str | None = None
+    """Runbook URL for this monitor's alerts (default: generated page under the runbook base)."""
+    enabled: bool = True
+    labels: dict[LabelName, str] = Field(default_factory=dict)
+    """Extra labels for this monitor's alerts."""
+    # single-level shorthand
+    threshold: float | None = None
+    for_: Seconds | None = Field(default=None, alias="for")
+    severity: Severity | None = None
+    overrides: dict[EnvName, Override] = Field(default_factory=dict)
+    levels: tuple[Level, ...] = ()
+
+    # per-kind default of `for` (seconds), overridden by subclasses
+    DEFAULT_FOR: ClassVar[int] = 300
+
+    @model_validator(mode="after")
+    def _levels_or_shorthand(self):
+        if self.levels:
+            clash = [f for f in ("threshold", "for_", "severity") if getattr(self, f) is not None]
+            if clash:
+                names = ", ".join("for" if c == "for_" else c for c in clash)
+                raise ValueError(f"give either `levels` or {names} at the top of the monitor, not both")
+            bad = [env for env, o in self.overrides.items() if (o.threshold, o.for_, o.severity) != (None,) * 3]
+            if bad:
+                raise ValueError("with `levels`, monitor-level overrides may only set `enabled`; "
+                                 "put threshold/for/severity overrides inside each level")
+        return self
+
+
+class Smoothing(Strict):
+    """Aggregate the metric over a window before comparing: ``<function>_over_time(m[window])``,
+    or ``rate``/``increase`` for counters."""
+
+    function: Literal["avg", "min", "max", "quantile", "rate", "increase"] = "avg"
+    window: Seconds = 300
+    quantile: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _quantile(self):
+        if (self.function == "quantile") != (self.quantile is not None):
+            raise ValueError("`quantile` is required with function quantile and only then")
+        return self
+
+
+class ThresholdMonitor(MonitorBase):
+    """A gauge or score (or ratio of two counters' rates) above/below a bound."""
+
+    kind: Literal["threshold"]
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+    op: Literal["above", "below"] = "above"
+    smoothing: Smoothing | None = None
+    denominator: SelectorIn | None = None
+    """Divide the metric's rate by this counter's rate (both over ``smoothing.window``, default 5m)."""
+    by: tuple[LabelName, ...] | None = None
+    """Aggregate per these labels (ratios default to the service's labels)."""
+
+
+class FlagMonitor(MonitorBase):
+    """A 0/1 gauge equal to ``threshold`` (default 1), e.g. ``degradation_detected == 1``."""
+
+    kind: Literal["flag"]
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+
+
+class TrendMonitor(MonitorBase):
+    """Least-squares slope over ``window``, in units of the metric per ``per``, compared to ``threshold``.
+
+    ``deriv()`` is per second; mlmon scales it, so ``threshold: -0.01, per: hour`` means "falls by more
+    than 0.01 per hour"."""
+
+    kind: Literal["trend"]
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+    window: Seconds
+    per: Literal["second", "minute", "hour", "day"]
+    op: Literal["above", "below"] = "below"
+
+
+class FailuresMonitor(MonitorBase):
+    """A counter increased by more than ``threshold`` (default 0) within ``window``."""
+
+    kind: Literal["failures"]
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+    window: Seconds = 900
+    DEFAULT_FOR: ClassVar[int] = 0
+
+
+class StalledMonitor(MonitorBase):
+    """A backlog gauge above ``threshold`` (default 0) while a progress counter has not increased in ``window``."""
+
+    kind: Literal["stalled"]
+    backlog: SelectorIn
+    progress: SelectorIn
+    window: Seconds = 1800
+    DEFAULT_FOR: ClassVar[int] = 0
+
+
+class RatioMonitor(MonitorBase):
+    """A ratio SLO: ``threshold`` is the objective (e.g. 0.99) over ``period``.
+
+    Rendered as multiwindow, multi-burn-rate alerts (``<name>FastBurn`` pages, ``<name>SlowBurn`` tickets)
+    over recording rules per window; the windows are data (``generators/data/burn_rates.yaml``)."""
+
+    kind: Literal["ratio"]
+    good: SelectorsIn | None = None
+    bad: SelectorsIn | None = None
+    total: SelectorsIn
+    period: Seconds = 30 * 86400
+    by: tuple[LabelName, ...] | None = None
+    page_severity: Severity = "page"
+    ticket_severity: Severity = "ticket"
+    min_events: float = Field(default=1, ge=0)
+    """Low-traffic guard: a window pair only alerts while at least this many events per minute arrived
+    over its short window (a handful of requests must not page)."""
+    DEFAULT_FOR: ClassVar[int] = 120
+
+    @model_validator(mode="after")
+    def _good_xor_bad(self):
+        if (self.good is None) == (self.bad is None):
+            raise ValueError("give exactly one of `good` or `bad` (with `total`)")
+        if self.levels:
+            raise ValueError("ratio monitors derive their page/ticket alerts; `levels` is not allowed")
+        if self.threshold is not None and not 0 < self.threshold < 1:
+            raise ValueError(f"the objective (threshold) must be between 0 and 1 exclusive, got {self.threshold}")
+        return self
+
+
+class LatencyMonitor(MonitorBase):
+    """``histogram_quantile(quantile, ...)`` of a histogram over ``window`` above (or below) ``threshold``.
+
+    ``threshold`` is in seconds when the histogram's unit is seconds or milliseconds (mlmon converts);
+    otherwise in the histogram's own unit."""
+
+    kind: Literal["latency"]
+    histogram: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+    quantile: float = Field(default=0.95, gt=0, lt=1)
+    window: Seconds = 300
+    op: Literal["above", "below"] = "above"
+    by: tuple[LabelName, ...] | None = None
+
+
+class AbsentMonitor(MonitorBase):
+    """No samples of ``metric`` for ``for`` (default 10m)."""
+
+    kind: Literal["absent"]
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+    DEFAULT_FOR: ClassVar[int] = 600
+
+
+class RawSeries(Strict):
+    series: str
+    values: str
+
+
+class RawCase(Strict):
+    input: tuple[RawSeries, ...]
+    at: Seconds
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Series labels the alert carries when it fires (rule labels are added by mlmon)."""
+    value: float = 1.0
+    """The expression's value at ``at`` (what ``{{ $value }}`` prints in the annotations)."""
+
+
+class RawTests(Strict):
+    fires: RawCase
+    silent: RawCase
+
+
+class RawMonitor(MonitorBase):
+    """Escape hatch: a full PromQL alert expression. Still parsed, its metrics still checked, and it must
+    bring its own test cases (a series where it fires, one where it stays silent)."""
+
+    kind: Literal["raw"]
+    expr: str
+    tests: RawTests
+    threshold: None = None  # the threshold is inside expr
+
+
+Monitor = Annotated[
+    Union[ThresholdMonitor, FlagMonitor, TrendMonitor, FailuresMonitor, StalledMonitor, RatioMonitor,
+          LatencyMonitor, AbsentMonitor, RawMonitor],
+    Field(discriminator="kind"),
+]
+
+KINDS = ("threshold", "flag", "trend", "failures", "stalled", "ratio", "latency", "absent", "raw")
+
+
+class Service(Strict):
+    """One monitored service: the content of ``alerts/<service>.yaml``."""
+
+    service: DnsName
+    title: str | None = None
+    team: DnsName
+    namespace: DnsName | None = None
+    workload: Workload | None = None
+    source: Source = Field(default_factory=PrometheusSource)
+    labels: tuple[LabelName, ...] = ()
+    """Labels that tell instances of the service apart (e.g. ``specialist_type``, ``tenant``)."""
+    links: Links = Field(default_factory=Links)
+    routing: dict[Severity, str] = Field(default_factory=dict)
+    """Alertmanager receiver per severity, added to alerts as the ``receiver`` label."""
+    metrics: dict[MetricName, MetricDecl] = Field(default_factory=dict)
+    external_metrics: tuple[MetricName, ...] = ()
+    """Metrics used in raw expressions or dashboards that this service does not declare."""
+    monitors: tuple[Monitor, ...] = ()
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    root: str
+    defaults: Defaults
+    services: tuple[Service, ...]
+    files: dict[str, str]
+    """service name -> catalog file (relative path) it came from."""
+
+    def service(self, name: str) -> Service:
+        for s in self.services:
+            if s.service == name:
+                return s
+        raise KeyError(name)
+
+
+def human_duration(seconds: int) -> str:
+    return format_duration(seconds)

@@ -1,0 +1,1 @@
+"""Prometheus outputs: rule files, PrometheusRule objects and promtool unit tests."""

@@ -1,0 +1,188 @@
+"""PromQL for each monitor kind: ``alert_expr(alert, rs)`` and the SLO recording rules.
+
+One small function per kind, in the order of the catalog docs. Pure: model in, strings out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from .. import yamlio
+from ..durations import parse_duration
+from ..model import (AbsentMonitor, FailuresMonitor, FlagMonitor, LatencyMonitor, RatioMonitor, RawMonitor,
+                     StalledMonitor, ThresholdMonitor, TrendMonitor)
+from ..promql import CMP, by_clause, dur, num, sel, selector
+from ..resolve import Alert, ResolvedService
+
+PER_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+UNIT_SCALE = {"milliseconds": 1000.0, "seconds": 1.0}
+
+
+@dataclass(frozen=True)
+class BurnWindow:
+    long: int
+    short: int
+    budget_share: float
+
+    def factor(self, period: int) -> float:
+        return round(self.budget_share * period / self.long, 6)
+
+
+@lru_cache(maxsize=1)
+def burn_windows() -> dict[str, tuple[BurnWindow, ...]]:
+    """The burn-rate window table (``generators/data/burn_rates.yaml``)."""
+    text = resources.files("generators.data").joinpath("burn_rates.yaml").read_text(encoding="utf-8")
+    data, _ = yamlio.load_with_lines(text)
+    return {
+        speed: tuple(BurnWindow(parse_duration(w["long"]), parse_duration(w["short"]), float(w["budget_share"]))
+                     for w in rows)
+        for speed, rows in data.items()
+    }
+
+
+def slo_windows() -> list[int]:
+    return sorted({w for rows in burn_windows().values() for b in rows for w in (b.long, b.short)})
+
+
+def threshold_in_metric_units(rs: ResolvedService, metric: str, value: float) -> float:
+    """Latency thresholds are written in seconds; histograms in milliseconds need scaling."""
+    decl = rs.service.metrics.get(metric)
+    scale = UNIT_SCALE.get(decl.unit, 1.0) if decl else 1.0
+    return value * scale
+
+
+def ratio_by(rs: ResolvedService, mon) -> tuple[str, ...]:
+    return tuple(mon.by) if mon.by is not None else tuple(rs.service.labels)
+
+
+# --- one function per kind ---------------------------------------------------------------------
+
+
+def _threshold(a: Alert, rs: ResolvedService, m: ThresholdMonitor) -> str:
+    s = selector(rs.service, m.metric, m.matchers)
+    sm = m.smoothing
+    if m.denominator is not None:
+        window = dur(sm.window if sm else 300)
+        by = by_clause(ratio_by(rs, m))
+        lhs = (f"sum {by}(rate({s}[{window}]))\n/\n"
+               f"sum {by}(rate({sel(rs.service, m.denominator)}[{window}]))")
+        return f"(\n{lhs}\n) {CMP[m.op]} {num(a.threshold)}"
+    if sm is None:
+        lhs = s
+    elif sm.function in ("rate", "increase"):
+        lhs = f"{sm.function}({s}[{dur(sm.window)}])"
+    elif sm.function == "quantile":
+        lhs = f"quantile_over_time({num(sm.quantile)}, {s}[{dur(sm.window)}])"
+    else:
+        lhs = f"{sm.function}_over_time({s}[{dur(sm.window)}])"
+    if m.by:
+        lhs = f"max {by_clause(m.by)}({lhs})" if m.op == "above" else f"min {by_clause(m.by)}({lhs})"
+    return f"{lhs} {CMP[m.op]} {num(a.threshold)}"
+
+
+def _flag(a: Alert, rs: ResolvedService, m: FlagMonitor) -> str:
+    return f"{selector(rs.service, m.metric, m.matchers)} == {num(a.threshold)}"
+
+
+def _trend(a: Alert, rs: ResolvedService, m: TrendMonitor) -> str:
+    s = selector(rs.service, m.metric, m.matchers)
+    scale = PER_SECONDS[m.per]
+    slope = f"deriv({s}[{dur(m.window)}])" + (f" * {scale}" if scale != 1 else "")
+    return f"{slope} {CMP[m.op]} {num(a.threshold)}"
+
+
+def _failures(a: Alert, rs: ResolvedService, m: FailuresMonitor) -> str:
+    return f"increase({selector(rs.service, m.metric, m.matchers)}[{dur(m.window)}]) > {num(a.threshold)}"
+
+
+def _stalled(a: Alert, rs: ResolvedService, m: StalledMonitor) -> str:
+    on = f"on ({', '.join(rs.service.labels)}) " if rs.service.labels else "on () "
+    return (f"(\n  {sel(rs.service, m.backlog)} > {num(a.threshold)}\n)\nunless {on}(\n"
+            f"  increase({sel(rs.service, m.progress)}[{dur(m.window)}]) > 0\n)")
+
+
+def _latency(a: Alert, rs: ResolvedService, m: LatencyMonitor) -> str:
+    s = selector(rs.service, m.histogram, m.matchers, suffix="_bucket")
+    by = ("le",) + ratio_by(rs, m)
+    bound = threshold_in_metric_units(rs, m.histogram, a.threshold)
+    return (f"histogram_quantile({num(m.quantile)}, sum {by_clause(by)}(rate({s}[{dur(m.window)}])))"
+            f" {CMP[m.op]} {num(bound)}")
+
+
+def _absent(a: Alert, rs: ResolvedService, m: AbsentMonitor) -> str:
+    return f"absent({selector(rs.service, m.metric, m.matchers)})"
+
+
+def _raw(a: Alert, rs: ResolvedService, m: RawMonitor) -> str:
+    return m.expr.strip()
+
+
+# --- ratio SLOs ----------------------------------------------------------------------------------
+
+SLO_ERROR_RATIO = "mlmon_slo:error_ratio"
+SLO_EVENTS_RATE = "mlmon_slo:events"
+
+
+def slo_labels(rs: ResolvedService, m: RatioMonitor) -> dict[str, str]:
+    return {"service": rs.name, "slo": m.name}
+
+
+def _sum_rate(rs: ResolvedService, sels, window: str, by: str) -> str:
+    parts = [f"sum {by}(rate({sel(rs.service, s)}[{window}]))" for s in sels]
+    return parts[0] if len(parts) == 1 else "(" + " + ".join(parts) + ")"
+
+
+def slo_recording_rules(rs: ResolvedService, m: RatioMonitor) -> list[dict]:
+    """Per window: the error ratio and the event rate (events per second) of one SLO."""
+    by = by_clause(ratio_by(rs, m))
+    labels = slo_labels(rs, m)
+    rules = []
+    for w in slo_windows():
+        window = dur(w)
+        total = _sum_rate(rs, m.total, window, by)
+        if m.bad is not None:
+            ratio = f"{_sum_rate(rs, m.bad, window, by)}\n/\n{total}"
+        else:
+            ratio = f"1 - (\n{_sum_rate(rs, m.good, window, by)}\n/\n{total}\n)"
+        rules.append({"record": f"{SLO_ERROR_RATIO}:rate{window}", "expr": ratio, "labels": dict(labels)})
+        rules.append({"record": f"{SLO_EVENTS_RATE}:rate{window}", "expr": total, "labels": dict(labels)})
+    return rules
+
+
+def _ratio(a: Alert, rs: ResolvedService, m: RatioMonitor) -> str:
+    budget = 1 - a.threshold
+    match = ",".join(f'{k}="{v}"' for k, v in slo_labels(rs, m).items())
+    guard = m.min_events / 60.0
+    pairs = []
+    for bw in burn_windows()[a.burn]:
+        f = num(bw.factor(m.period))
+        b = num(round(budget, 12))
+        pairs.append(
+            f"  (\n"
+            f"    {SLO_ERROR_RATIO}:rate{dur(bw.long)}{{{match}}} > ({f} * {b})\n"
+            f"    and\n"
+            f"    {SLO_ERROR_RATIO}:rate{dur(bw.short)}{{{match}}} > ({f} * {b})\n"
+            f"    and\n"
+            f"    {SLO_EVENTS_RATE}:rate{dur(bw.short)}{{{match}}} >= {num(round(guard, 9))}\n"
+            f"  )"
+        )
+    return "(\n" + "\nor\n".join(pairs) + "\n)"
+
+
+KIND_EXPR = {
+    "threshold": _threshold,
+    "flag": _flag,
+    "trend": _trend,
+    "failures": _failures,
+    "stalled": _stalled,
+    "ratio": _ratio,
+    "latency": _latency,
+    "absent": _absent,
+    "raw": _raw,
+}
+
+
+def alert_expr(a: Alert, rs: ResolvedService) -> str:
+    return KIND_EXPR[a.kind](a, rs, a.monitor)

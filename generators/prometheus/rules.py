@@ -1,0 +1,54 @@
+"""The Prometheus rule file of one service in one environment (``prometheus/<service>.rules.yaml``)."""
+
+from __future__ import annotations
+
+from .. import alertmeta
+from ..durations import format_duration
+from ..model import RatioMonitor
+from ..resolve import ResolvedService
+from .expressions import alert_expr, slo_recording_rules
+
+
+def rule_groups(rs: ResolvedService) -> list[dict]:
+    """One group per ratio SLO (its recording rules, then its burn alerts: rules in a group run in order,
+    so an alert never reads a recording from the previous evaluation), then one group of all other alerts."""
+    interval = format_duration(rs.defaults.evaluation_interval)
+    groups = []
+    plain = []
+    for mon in rs.monitors():
+        mine = [alert_rule(a, rs) for a in rs.alerts if a.monitor is mon]
+        if isinstance(mon, RatioMonitor):
+            groups.append({"name": f"{rs.name}.slo.{mon.name}", "interval": interval,
+                           "rules": slo_recording_rules(rs, mon) + mine})
+        else:
+            plain.extend(mine)
+    if plain:
+        groups.append({"name": f"{rs.name}.alerts", "interval": interval, "rules": plain})
+    return groups
+
+
+def alert_rule(a, rs: ResolvedService) -> dict:
+    rule = {"alert": a.name, "expr": alert_expr(a, rs)}
+    if a.for_:
+        rule["for"] = format_duration(a.for_)
+    rule["labels"] = alertmeta.labels(a, rs)
+    rule["annotations"] = alertmeta.annotations(a, rs)
+    return rule
+
+
+def rule_file(rs: ResolvedService) -> dict:
+    return {"groups": rule_groups(rs)}
+
+
+def prometheus_rule(rs: ResolvedService) -> dict:
+    """The same groups as a prometheus-operator ``PrometheusRule`` object."""
+    labels = {"app.kubernetes.io/name": rs.name, "app.kubernetes.io/managed-by": "mlmon",
+              "app.kubernetes.io/part-of": "mlmon", "mlmon.io/env": rs.env}
+    labels.update(rs.defaults.rule_labels)
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": f"{rs.name}-rules", "namespace": rs.service.namespace or "monitoring",
+                     "labels": labels},
+        "spec": {"groups": rule_groups(rs)},
+    }

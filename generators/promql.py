@@ -1,0 +1,106 @@
+"""Small PromQL building blocks shared by every generator (rules, tests, dashboards)."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+from .durations import format_duration
+from .model import Selector, Service
+
+_OPS = ("=~", "!~", "!=")
+
+
+def matcher_op(value: str) -> tuple[str, str]:
+    """``"=~5.."`` -> ``("=~", "5..")``; a bare value is an equality matcher."""
+    for op in _OPS:
+        if value.startswith(op):
+            return op, value[len(op):]
+    return "=", value
+
+
+def escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def selector(service: Service, metric: str, matchers: dict[str, str] | None = None, suffix: str = "") -> str:
+    """``metric{service selector..., matchers...}`` with matchers in a stable (sorted) order."""
+    merged = dict(service.source.selector) if service.source.type == "prometheus" else {}
+    merged.update(matchers or {})
+    if not merged:
+        return metric + suffix
+    parts = []
+    for label in sorted(merged):
+        op, val = matcher_op(merged[label])
+        parts.append(f'{label}{op}"{escape(val)}"')
+    return f"{metric}{suffix}{{{','.join(parts)}}}"
+
+
+def sel(service: Service, s: Selector, suffix: str = "") -> str:
+    return selector(service, s.metric, s.matchers, suffix)
+
+
+def num(x: float) -> str:
+    """A number as PromQL writes it: ``0.7``, ``25``, ``1e-05``; never ``25.0``."""
+    if math.isinf(x):
+        return "+Inf" if x > 0 else "-Inf"
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return repr(float(x))
+
+
+def dur(seconds: int) -> str:
+    return format_duration(seconds)
+
+
+def by_clause(labels: tuple[str, ...] | list[str]) -> str:
+    return f"by ({', '.join(labels)}) " if labels else ""
+
+
+CMP = {"above": ">", "below": "<"}
+
+
+@lru_cache(maxsize=4096)
+def parse_error(expr: str) -> str | None:
+    """None when ``expr`` parses as PromQL, else the parser's message."""
+    import promql_parser
+
+    try:
+        promql_parser.parse(expr)
+    except Exception as exc:  # promql-parser raises ValueError with a clear message
+        return str(exc) or exc.__class__.__name__
+    return None
+
+
+_IDENT = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`|\{[^}]*\}|\[[^\]]*\]|[a-zA-Z_:][a-zA-Z0-9_:]*')
+_KEYWORDS = {
+    "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset",
+    "inf", "nan", "Inf", "NaN", "atan2",
+}
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names a PromQL expression selects (function and aggregation names excluded)."""
+    import promql_parser
+
+    names: set[str] = set()
+
+    def walk(node):
+        name = type(node).__name__
+        if name == "VectorSelector":
+            if node.name:
+                names.add(node.name)
+            for m in getattr(node.matchers, "matchers", []) or []:
+                if getattr(m, "name", None) == "__name__":
+                    names.add(m.value)
+            return
+        for attr in ("expr", "lhs", "rhs", "vector_selector", "param"):
+            child = getattr(node, attr, None)
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+        for arg in getattr(node, "args", None) or []:
+            walk(arg)
+
+    walk(promql_parser.parse(expr))
+    return names

@@ -1,0 +1,132 @@
+"""The per-environment view of the catalog: overrides applied, disabled alerts dropped.
+
+This is the only place that reads ``overrides``; every generator works on :class:`ResolvedService`,
+so no generator ever needs to know an environment's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .durations import format_duration
+from .model import Catalog, Defaults, Monitor, RatioMonitor, RawMonitor, Service
+
+KIND_DEFAULT_THRESHOLD = {"flag": 1.0, "failures": 0.0, "stalled": 0.0}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alerting rule in one environment, with its resolved threshold, ``for`` and severity."""
+
+    name: str
+    monitor: Monitor
+    threshold: float | None
+    for_: int
+    severity: str
+    burn: str | None = None  # "fast" / "slow" for ratio SLO alerts
+
+    @property
+    def kind(self) -> str:
+        return self.monitor.kind
+
+
+@dataclass(frozen=True)
+class ResolvedService:
+    service: Service
+    env: str
+    defaults: Defaults
+    alerts: tuple[Alert, ...]
+    file: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.service.service
+
+    @property
+    def is_prometheus(self) -> bool:
+        return self.service.source.type == "prometheus"
+
+    @property
+    def runbook_base(self) -> str:
+        return (self.service.links.runbook_base or f"{self.defaults.runbook_base}/{self.name}").rstrip("/")
+
+    def monitors(self) -> list[Monitor]:
+        """Enabled monitors in catalog order (a monitor is enabled when any of its alerts is)."""
+        seen: list[Monitor] = []
+        for a in self.alerts:
+            if not any(a.monitor is m for m in seen):
+                seen.append(a.monitor)
+        return seen
+
+
+def resolve_service(service: Service, env: str, defaults: Defaults, file: str = "") -> ResolvedService:
+    alerts: list[Alert] = []
+    for mon in service.monitors:
+        alerts.extend(resolve_monitor(mon, env))
+    return ResolvedService(service=service, env=env, defaults=defaults, alerts=tuple(alerts), file=file)
+
+
+def resolve(catalog: Catalog, env: str, services: list[str] | None = None) -> list[ResolvedService]:
+    if env not in catalog.defaults.environments:
+        raise ValueError(f"unknown environment {env!r}; the catalog defines {', '.join(catalog.defaults.environments)}")
+    out = []
+    for svc in catalog.services:
+        if services and svc.service not in services:
+            continue
+        out.append(resolve_service(svc, env, catalog.defaults, catalog.files.get(svc.service, "")))
+    return out
+
+
+def resolve_monitor(mon: Monitor, env: str) -> list[Alert]:
+    mon_override = mon.overrides.get(env)
+    enabled = mon.enabled if mon_override is None or mon_override.enabled is None else mon_override.enabled
+    if not enabled:
+        return []
+    if mon.levels:
+        out = []
+        for lvl in mon.levels:
+            o = lvl.overrides.get(env)
+            if o is not None and o.enabled is False:
+                continue
+            out.append(Alert(
+                name=lvl.alert,
+                monitor=mon,
+                threshold=_pick(o and o.threshold, lvl.threshold),
+                for_=_pick(o and o.for_, lvl.for_),
+                severity=_pick(o and o.severity, lvl.severity),
+            ))
+        return out
+    o = mon_override
+    threshold = _pick(o and o.threshold, mon.threshold)
+    if threshold is None and not isinstance(mon, RawMonitor):
+        threshold = KIND_DEFAULT_THRESHOLD.get(mon.kind)
+    for_ = _pick(o and o.for_, mon.for_)
+    if for_ is None:
+        for_ = mon.DEFAULT_FOR
+    if isinstance(mon, RatioMonitor):
+        return [
+            Alert(name=f"{mon.name}FastBurn", monitor=mon, threshold=threshold, for_=for_,
+                  severity=mon.page_severity, burn="fast"),
+            Alert(name=f"{mon.name}SlowBurn", monitor=mon, threshold=threshold, for_=for_,
+                  severity=mon.ticket_severity, burn="slow"),
+        ]
+    severity = _pick(o and o.severity, mon.severity)
+    return [Alert(name=mon.name, monitor=mon, threshold=threshold, for_=for_, severity=severity or "warning")]
+
+
+def _pick(override, base):
+    return base if override is None else override
+
+
+def alert_names(mon: Monitor) -> list[str]:
+    """Every alert name a monitor can produce, in any environment."""
+    if isinstance(mon, RatioMonitor):
+        return [f"{mon.name}FastBurn", f"{mon.name}SlowBurn"]
+    if mon.levels:
+        return [lvl.alert for lvl in mon.levels]
+    return [mon.name]
+
+
+def for_text(seconds: int) -> str:
+    return format_duration(seconds)

@@ -1,0 +1,39 @@
+"""Checks of rendered artifacts by the engines that consume them, run by ``mlmon check``.
+
+Each step is ``fn(out_dir, catalog, env) -> list[str]`` (failure messages; empty = passed) and may raise
+:class:`Skipped` with a reason (e.g. a tool is not installed). Steps are registered in ``STEPS``; other
+modules append theirs (Kubernetes schemas, dashboards, CloudWatch, runbooks).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+
+class Skipped(Exception):
+    """The step could not run here; the message says why."""
+
+
+def promtool_steps(out: Path, catalog, env: str) -> list[str]:
+    """``promtool check rules`` and ``promtool test rules`` on every rendered rule and test file."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        raise Skipped("promtool not found on PATH (install Debian's `prometheus` package): rule files and "
+                      "unit tests were not checked")
+    failures = []
+    prom = out / "prometheus"
+    rules = sorted(prom.glob("*.rules.yaml")) if prom.is_dir() else []
+    if rules:
+        r = subprocess.run([promtool, "check", "rules", *map(str, rules)], capture_output=True, text=True)
+        if r.returncode != 0:
+            failures.append(f"promtool check rules ({env}):\n{(r.stdout + r.stderr).strip()}")
+    for tests in sorted(prom.glob("*.tests.yaml")) if prom.is_dir() else []:
+        r = subprocess.run([promtool, "test", "rules", tests.name], capture_output=True, text=True, cwd=prom)
+        if r.returncode != 0:
+            failures.append(f"promtool test rules {tests.name} ({env}):\n{(r.stdout + r.stderr).strip()}")
+    return failures
+
+
+STEPS: list[tuple[str, object]] = [("promtool", promtool_steps)]
