@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Create .venv with mlmon and everything its tests need; checkov gets its own .venv-checkov (it pins an
+# old `packaging` that breaks pulumi).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+.venv/bin/python -m pip install -q -e '.[test,deploy]' 2>&1 | grep -v '^WARNING: Location' || true
+.venv/bin/python -c "import generators, pydantic, promql_parser, yaml, pytest, hypothesis" 
+if [ ! -x .venv-checkov/bin/checkov ]; then
+  "$PY" -m venv .venv-checkov
+  .venv-checkov/bin/python -m pip install -q 'checkov==3.3.30' 2>&1 | grep -v '^WARNING: Location' || true
+fi
