@@ -11,8 +11,18 @@ from .model import RatioMonitor
 from .promql import num
 from .resolve import Alert, ResolvedService
 
-# Extra annotation providers (name -> function(alert, rs) -> str | None), e.g. remediation commands.
+# Extra annotation providers: fn(alert, rs) -> {annotation: value} | None, added to every alert.
 ANNOTATION_PROVIDERS: list = []
+# Remediation providers: fn(alert, rs) -> [(remediation name, exact command to run it)], e.g. from the
+# remediation Job templates. Read through `remediations()` by runbooks, diffs and `mlmon remediations`.
+REMEDIATION_PROVIDERS: list = []
+
+
+def remediations(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for provider in REMEDIATION_PROVIDERS:
+        out.extend(provider(a, rs))
+    return out
 
 
 def dashboard_uid(service: str) -> str:
