@@ -112,7 +112,10 @@ def _validate(model: type[BaseModel], src: SourceFile, problems: list[Problem], 
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            path = yaml_path(data, err["loc"])
+            loc = tuple(err["loc"])
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                loc += (str(err.get("ctx", {}).get("discriminator", "kind")).strip("'"),)
+            path = yaml_path(data, loc)
             problems.append(src.problem(path, _message(err, data, path)))
         return None
 
@@ -122,7 +125,12 @@ def yaml_path(data: Any, loc: tuple) -> tuple:
     (union tags such as ``threshold`` or ``function-before[...]``)."""
     out: list = []
     cur = data
+    fresh = True  # just arrived at `cur`: pydantic may add a union member's tag here, once
     for part in loc:
+        if fresh and isinstance(cur, dict) and isinstance(part, str) and part in (cur.get("kind"), cur.get("type")):
+            fresh = False
+            continue  # the tag pydantic adds for a discriminated union member
+        fresh = True
         if isinstance(cur, dict) and part in cur:
             out.append(part)
             cur = cur[part]

@@ -31,8 +31,8 @@ def check(ctx):
         for env in ctx.defaults.environments:
             rs = resolve_service(svc, env, ctx.defaults)
             for a in rs.alerts:
-                if isinstance(a.monitor, RawMonitor):
-                    continue
+                if isinstance(a.monitor, RawMonitor) or (a.threshold is None and a.kind != "absent"):
+                    continue  # a missing threshold is reported by the `required` check
                 expr = alert_expr(a, rs)
                 if expr in seen:
                     continue
