@@ -1,0 +1,125 @@
+"""Every monitor kind (and variant) renders PromQL that parses, and its generated promtool tests pass."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from conftest import requires_promtool
+from generators.loader import load_catalog
+from generators.render import render, serialize_all, write_atomic
+from generators.resolve import resolve
+from generators.prometheus.rules import rule_file
+
+ALL_KINDS = """\
+service: kinds
+team: ml
+namespace: ml
+labels: [model]
+source: {type: prometheus, selector: {job: kinds}}
+metrics:
+  score: {type: gauge, range: [0, 1], labels: [model]}
+  depth: {type: gauge, range: [0, 1000], labels: [model]}
+  requests_total: {type: counter, labels: [model, code]}
+  errors_total: {type: counter, labels: [model]}
+  done_total: {type: counter, labels: [model]}
+  latency_seconds: {type: histogram, unit: seconds, labels: [model]}
+  drift: {type: gauge, range: [0, 1], labels: [model]}
+monitors:
+  - {name: ScoreLow, kind: threshold, metric: score, op: below, threshold: 0.6, for: 5m, severity: warning}
+  - {name: ScoreAvgLow, kind: threshold, metric: score, op: below, smoothing: {function: avg, window: 10m},
+     threshold: 0.6, for: 2m, severity: warning}
+  - {name: ScoreMinLow, kind: threshold, metric: score, op: below, smoothing: {function: min, window: 10m},
+     threshold: 0.2, for: 0s, severity: critical}
+  - {name: DepthP90High, kind: threshold, metric: depth, smoothing: {function: quantile, quantile: 0.9, window: 30m},
+     threshold: 50, for: 5m, severity: ticket}
+  - {name: RequestRateLow, kind: threshold, metric: requests_total, op: below, smoothing: {function: rate, window: 5m},
+     threshold: 2, for: 5m, severity: warning}
+  - {name: ErrorBurst, kind: threshold, metric: errors_total, smoothing: {function: increase, window: 10m},
+     threshold: 5, for: 1m, severity: warning}
+  - {name: ServerErrorRatio, kind: threshold, metric: requests_total, matchers: {code: "=~5.."},
+     denominator: requests_total, smoothing: {function: rate, window: 5m}, threshold: 0.02, for: 5m, severity: critical}
+  - {name: DriftDetected, kind: flag, metric: drift, for: 10m, severity: warning}
+  - {name: ScoreRising, kind: trend, metric: score, window: 1h, per: hour, op: above, threshold: 0.05, for: 10m,
+     severity: info}
+  - {name: ErrorsSeen, kind: failures, metric: errors_total, window: 10m, severity: page}
+  - {name: QueueStalled, kind: stalled, backlog: depth, progress: done_total, window: 20m, threshold: 5, severity: page}
+  - {name: Availability, kind: ratio, good: {metric: requests_total, matchers: {code: "!~5.."}},
+     total: requests_total, threshold: 0.995, severity: page}
+  - {name: SlowRequests, kind: latency, histogram: latency_seconds, quantile: 0.99, window: 5m, threshold: 0.25,
+     for: 5m, severity: warning}
+  - {name: ScoreMissing, kind: absent, metric: score, matchers: {model: main}, for: 5m, severity: warning}
+  - name: CustomRule
+    kind: raw
+    expr: sum(rate(errors_total[5m])) > 1
+    for: 1m
+    severity: warning
+    tests:
+      fires: {input: [{series: 'errors_total{model="a"}', values: "0+120x20"}], at: 5m, value: 2}
+      silent: {input: [{series: 'errors_total{model="a"}', values: "0+10x20"}], at: 5m}
+"""
+
+
+@pytest.fixture(scope="module")
+def kinds_catalog(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kinds") / "alerts"
+    root.mkdir()
+    (root / "kinds.yaml").write_text(ALL_KINDS)
+    return load_catalog(root)
+
+
+def exprs(catalog, env="prod"):
+    rs = resolve(catalog, env)[0]
+    return {r["alert"]: " ".join(r["expr"].split()) for g in rule_file(rs)["groups"] for r in g["rules"] if "alert" in r}
+
+
+def test_every_kind_is_covered(kinds_catalog):
+    from generators.model import KINDS
+
+    assert {m.kind for m in kinds_catalog.services[0].monitors} == set(KINDS)
+
+
+def test_expressions(kinds_catalog):
+    e = exprs(kinds_catalog)
+    sel = 'job="kinds"'
+    assert e["ScoreLow"] == f"score{{{sel}}} < 0.6"
+    assert e["ScoreAvgLow"] == f"avg_over_time(score{{{sel}}}[10m]) < 0.6"
+    assert e["ScoreMinLow"] == f"min_over_time(score{{{sel}}}[10m]) < 0.2"
+    assert e["DepthP90High"] == f"quantile_over_time(0.9, depth{{{sel}}}[30m]) > 50"
+    assert e["RequestRateLow"] == f"rate(requests_total{{{sel}}}[5m]) < 2"
+    assert e["ErrorBurst"] == f"increase(errors_total{{{sel}}}[10m]) > 5"
+    assert e["ServerErrorRatio"] == (f'( sum by (model) (rate(requests_total{{code=~"5..",{sel}}}[5m])) / '
+                                     f"sum by (model) (rate(requests_total{{{sel}}}[5m])) ) > 0.02")
+    assert e["DriftDetected"] == f"drift{{{sel}}} == 1"
+    assert e["ScoreRising"] == f"deriv(score{{{sel}}}[1h]) * 3600 > 0.05"
+    assert e["ErrorsSeen"] == f"increase(errors_total{{{sel}}}[10m]) > 0"
+    assert e["QueueStalled"] == (f"( depth{{{sel}}} > 5 ) unless on (model) "
+                                 f"( increase(done_total{{{sel}}}[20m]) > 0 )")
+    assert e["SlowRequests"] == (f"histogram_quantile(0.99, sum by (le, model) "
+                                 f"(rate(latency_seconds_bucket{{{sel}}}[5m]))) > 0.25")
+    assert e["ScoreMissing"] == f'absent(score{{{sel},model="main"}})'
+    assert e["CustomRule"] == "sum(rate(errors_total[5m])) > 1"
+    assert "AvailabilityFastBurn" in e and "AvailabilitySlowBurn" in e
+    assert "> (14.4 * 0.005)" in e["AvailabilityFastBurn"]
+
+
+def test_ratio_good_form_records_one_minus_good_ratio(kinds_catalog):
+    rs = resolve(kinds_catalog, "prod")[0]
+    group = next(g for g in rule_file(rs)["groups"] if g["name"] == "kinds.slo.Availability")
+    rec = next(r for r in group["rules"] if r.get("record") == "mlmon_slo:error_ratio:rate1h")
+    assert " ".join(rec["expr"].split()) == (
+        'sum by (model) (rate(requests_total{code!~"5..",job="kinds"}[1h])) / '
+        'sum by (model) (rate(requests_total{job="kinds"}[1h])) )'.join(["1 - ( ", ""]))
+
+
+@requires_promtool
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_promtool_passes_for_every_kind(kinds_catalog, tmp_path, env):
+    out = tmp_path / "out"
+    write_atomic(serialize_all(render(kinds_catalog, env)), out)
+    prom = out / "prometheus"
+    r = subprocess.run(["promtool", "check", "rules", "kinds.rules.yaml"], capture_output=True, text=True, cwd=prom)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(["promtool", "test", "rules", "kinds.tests.yaml"], capture_output=True, text=True, cwd=prom)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
