@@ -64,10 +64,12 @@ class Diff:
     environments: list[str]
     alerts: list[AlertChange]
     services: list[ServiceChange]
+    files: list[dict] = field(default_factory=list)
+    """Changed files next to the catalog that mlmon renders too (hand-written dashboards): ``{status, path}``."""
 
     @property
     def changed(self) -> bool:
-        return bool(self.alerts or self.services)
+        return bool(self.alerts or self.services or self.files)
 
     def counts(self) -> dict[str, int]:
         """Distinct alerts added/removed/changed (in at least one environment), and other changes."""
@@ -297,6 +299,8 @@ def _headline(d: Diff) -> str:
             f"in {', '.join(d.environments)} ({', '.join(parts)})") if alerts else "no alert differs"
     if c["service_changes"]:
         head += f"; {c['service_changes']} service/setting change{'s' if c['service_changes'] != 1 else ''}"
+    if d.files:
+        head += f"; {len(d.files)} dashboard file{'s' if len(d.files) != 1 else ''} changed"
     return head
 
 
@@ -321,6 +325,8 @@ def format_text(d: Diff) -> str:
         by_service.setdefault(name, []).append(text)
     for name in sorted(by_service, key=lambda n: (n.startswith("settings"), n)):
         lines += ["", name] + by_service[name]
+    if d.files:
+        lines += ["", "files (hand-written dashboards)"] + [f"  {f['status']}: {f['path']}" for f in d.files]
     return "\n".join(lines) + "\n"
 
 
@@ -366,6 +372,8 @@ def format_markdown(d: Diff) -> str:
             lines.append(f"| {SYMBOL[s.status]} | {name} | {fname} | {_md(show(s.field, s.old) if s.old is not None else '')} "
                          f"| {_md(show(s.field, s.new) if s.new is not None else '')} |")
         lines.append("")
+    if d.files:
+        lines += ["Hand-written dashboards:", ""] + [f"- {f['status']}: `{f['path']}`" for f in d.files] + [""]
     if not d.changed:
         lines += ["No alert, alarm, job or dashboard changes.", ""]
     return "\n".join(lines)
@@ -386,6 +394,7 @@ def as_json(d: Diff) -> dict:
             for c in d.alerts
         ],
         "services": [dataclasses.asdict(s) for s in d.services],
+        "files": d.files,
     }
 
 

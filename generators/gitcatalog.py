@@ -96,3 +96,26 @@ def load_at(catalog_dir: str | os.PathLike, rev: str) -> Catalog:
     texts = catalog_texts(top, commit, rel, rev)
     root = f"{rev}:{rel}" if rel != "." else f"{rev}:."
     return load_catalog(root, texts=texts)
+
+
+_STATUS = {"A": "added", "D": "deleted", "M": "modified", "R": "renamed", "C": "copied", "T": "modified"}
+
+
+def changed_files(catalog_dir: str | os.PathLike, base: str, head: str | None, paths: list[str]) -> list[dict]:
+    """Files under ``paths`` (relative to the catalog's parent, e.g. ``dashboards``) that differ between
+    ``base`` and ``head`` (default: the working tree, untracked files included): ``[{status, path}]``."""
+    top, rel = locate(catalog_dir)
+    parent = Path(rel).parent
+    specs = [(parent / p).as_posix() for p in paths]
+    old = resolve_revision(top, base)
+    revs = [old] + ([resolve_revision(top, head)] if head else [])
+    r = _git(["diff", "--name-status", "-z", "--no-renames", *revs, "--", *specs], top)
+    if r.returncode != 0:  # pragma: no cover - both revisions were just resolved
+        raise RevisionError(r.stderr.decode(errors="replace").strip())
+    fields = r.stdout.decode("utf-8", errors="replace").split("\0")
+    out = [{"status": _STATUS.get(fields[i][:1], fields[i]), "path": fields[i + 1]}
+           for i in range(0, len(fields) - 1, 2)]
+    if head is None:
+        u = _git(["ls-files", "-z", "--others", "--exclude-standard", "--", *specs], top)
+        out += [{"status": "added", "path": p} for p in u.stdout.decode("utf-8", errors="replace").split("\0") if p]
+    return sorted(out, key=lambda f: f["path"])

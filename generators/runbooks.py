@@ -171,8 +171,11 @@ def definition(index: Index, alert: str) -> str:
         f"**Severity**: {severity}  ",
         f"**Condition**: {condition}  ",
         f"**Dashboard**: {dash}",
-        "",
     ]
+    if first.alert.monitor.runbook:  # the rule links to the monitor's own runbook, not to this page
+        lines[-1] += "  "
+        lines.append(f"**Runbook**: <{first.alert.monitor.runbook}>")
+    lines.append("")
     summary = alertmeta.summary(first.alert, rs)
     if first.alert.monitor.summary:
         lines += [f"> {summary}", ""]

@@ -239,3 +239,19 @@ def test_jobs_and_dashboards_are_compared_by_name():
         ("dashboards[agent-quality].panels", 4, 5),
     ]
     assert deep_diff({"x": [1, 2]}, {"x": [2, 1]}) == [("x", [1, 2], [2, 1])]
+
+
+def test_changed_hand_written_dashboards_are_listed(repo, capsys):
+    commit(repo, {"dashboards/shop.dashboard.py": "panels = 1\n"})
+    git(repo, "tag", "v3")
+    write(repo, {"dashboards/shop.dashboard.py": "panels = 2\n", "dashboards/new.dashboard.py": "x = 1\n",
+                 "README.txt": "not a dashboard\n"})
+    rc, out, _ = run(capsys, "--base", "v3", "--format", "json", "--exit-code")
+    d = json.loads(out)
+    assert rc == 1 and d["alerts"] == [] and d["changed"] is True
+    assert d["files"] == [{"status": "added", "path": "dashboards/new.dashboard.py"},
+                          {"status": "modified", "path": "dashboards/shop.dashboard.py"}]
+    rc, out, _ = run(capsys, "--base", "v2", "--head", "v3")
+    assert out.splitlines()[-2:] == ["files (hand-written dashboards)", "  added: dashboards/shop.dashboard.py"]
+    rc, out, _ = run(capsys, "--base", "v3", "--format", "markdown")
+    assert "- modified: `dashboards/shop.dashboard.py`" in out.splitlines()

@@ -283,3 +283,11 @@ def test_index_lists_disabled_alerts_nowhere(repo):
     assert "Not deployed in: dev (disabled in the catalog)." in generated["queue/QueueDepthCritical.md"]
     assert "escalates to (in staging, prod):" in generated["queue/QueueDepthHigh.md"]
     assert "queue/QueueDepthCritical.md" not in pages(catalog, ["dev"])
+
+
+def test_a_monitors_own_runbook_url_is_stated(repo):
+    write(repo, {"alerts/pilot.yaml": PILOT_V1.replace("    severity: warning\n",
+                                                      "    severity: warning\n    runbook: https://wiki.test/pilot\n")})
+    catalog = load_catalog("alerts")
+    page = pages(catalog)["pilot/PilotAccuracyLow.md"]
+    assert "**Dashboard**: [pilot dashboard](https://grafana.test/d/mlmon-pilot)  \n**Runbook**: <https://wiki.test/pilot>\n" in page

@@ -4,7 +4,7 @@ Loads the catalog at --base (a git revision, e.g. origin/main) and at --head (de
 resolves both per environment and lists alerts and alarms added and removed, and every changed threshold,
 for, severity, expression, receiver, label, remediation and link, old and new side by side. Changes to
 what a service declares besides its monitors (jobs, dashboards, routing, metrics ...) and to
-_defaults.yaml are listed too.
+_defaults.yaml are listed too, and so are changed hand-written dashboards (files under dashboards/).
 
 Exit codes: 0 (with --exit-code: no change), 1 with --exit-code when something changed,
 2 for a bad revision or an invalid catalog at either side.
@@ -15,6 +15,9 @@ from __future__ import annotations
 import sys
 
 from . import EXIT_FAILED, EXIT_OK, UsageError, load
+
+FILE_DIRS = ("dashboards",)
+"""Directories next to the catalog whose changed files are listed (hand-written grafanalib dashboards)."""
 
 HELP = "per-environment diff of alerts between two git revisions of the catalog"
 
@@ -31,7 +34,7 @@ def add_arguments(p):
 def run(args) -> int:
     from ..diff import FORMATS, diff_catalogs
     from ..errors import CatalogError
-    from ..gitcatalog import RevisionError, load_at
+    from ..gitcatalog import RevisionError, changed_files, load_at
 
     def at(rev):
         try:
@@ -54,5 +57,9 @@ def run(args) -> int:
         if env not in known:
             raise UsageError(f"unknown environment {env!r}; the catalogs define {', '.join(known)}")
     d = diff_catalogs(old, new, args.env, base=args.base, head=args.head or "working tree", catalog=args.catalog)
+    try:
+        d.files = changed_files(args.catalog, args.base, args.head, list(FILE_DIRS))
+    except RevisionError as exc:
+        raise UsageError(str(exc)) from None
     sys.stdout.write(FORMATS[args.format](d))
     return EXIT_FAILED if args.exit_code and d.changed else EXIT_OK
