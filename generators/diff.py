@@ -348,7 +348,10 @@ def _md_alert(view: dict) -> str:
     return f"{view['severity']}{when}{receiver}: {_md(' '.join(view['expression'].split()))}"
 
 
-def format_markdown(d: Diff) -> str:
+MAX_COMMENT_CHARS = 60000
+
+
+def format_markdown(d: Diff, max_chars: int = MAX_COMMENT_CHARS) -> str:
     lines = [MARKER, f"### mlmon diff: {_headline(d)}", "",
              f"Catalog `{d.catalog}` at `{d.base}` compared with `{d.head}`, resolved per environment.", ""]
     alert_rows = rows(d)
@@ -376,7 +379,24 @@ def format_markdown(d: Diff) -> str:
         lines += ["Hand-written dashboards:", ""] + [f"- {f['status']}: `{f['path']}`" for f in d.files] + [""]
     if not d.changed:
         lines += ["No alert, alarm, job or dashboard changes.", ""]
-    return "\n".join(lines)
+    return _fit("\n".join(lines), max_chars)
+
+
+def _fit(text: str, max_chars: int) -> str:
+    """Cut a Markdown diff to ``max_chars`` at a line boundary, saying so (GitHub comments hold 65536)."""
+    if len(text) <= max_chars:
+        return text
+    note = ("\n\n_Diff truncated: {n} more lines. Run `mlmon diff` locally (or `--format text`) for "
+            "the whole diff._\n")
+    all_lines = text.split("\n")
+    kept: list[str] = []
+    size = len(note) + 20
+    for line in all_lines:
+        if size + len(line) + 1 > max_chars:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept) + note.format(n=len(all_lines) - len(kept))
 
 
 def as_json(d: Diff) -> dict:

@@ -255,3 +255,23 @@ def test_changed_hand_written_dashboards_are_listed(repo, capsys):
     assert out.splitlines()[-2:] == ["files (hand-written dashboards)", "  added: dashboards/shop.dashboard.py"]
     rc, out, _ = run(capsys, "--base", "v3", "--format", "markdown")
     assert "- modified: `dashboards/shop.dashboard.py`" in out.splitlines()
+
+
+def test_markdown_fits_in_a_pull_request_comment(repo):
+    from generators.diff import diff_catalogs, format_markdown
+    from generators.loader import load_catalog
+
+    many = SHOP_V1 + "".join(
+        f"  - {{name: ShopExtra{i}, kind: threshold, metric: shop_queue_depth, threshold: {i}, for: 1m, "
+        f"severity: warning}}\n" for i in range(40))
+    write(repo, {"alerts/shop-model.yaml": many})
+    d = diff_catalogs(None, load_catalog("alerts"), base="empty", head="tree", catalog="alerts")
+    full = format_markdown(d)
+    assert "`ShopExtra39`" in full
+    cut = format_markdown(d, max_chars=2000)
+    assert len(cut) <= 2000
+    assert cut.endswith("for the whole diff._\n")
+    kept = cut.split("\n\n_Diff truncated: ")[0]
+    assert full.startswith(kept)
+    n = int(cut.split("_Diff truncated: ")[1].split(" ")[0])
+    assert n == len(full.split("\n")) - len(kept.split("\n"))
