@@ -34,8 +34,15 @@ def dashboard_url(rs: ResolvedService) -> str:
     return rs.service.links.dashboard or f"{rs.defaults.grafana_url.rstrip('/')}/d/{dashboard_uid(rs.name)}"
 
 
+def runbook_page(alert_name: str, service: str) -> str:
+    """Path of an alert's generated runbook page inside ``mlmon runbooks --out DIR``."""
+    return f"{service}/{alert_name}.md"
+
+
 def runbook_url(a: Alert, rs: ResolvedService) -> str:
-    return a.monitor.runbook or f"{rs.runbook_base}/{a.name}"
+    """The alert's runbook: the monitor's own ``runbook`` URL, else its generated page
+    (:func:`runbook_page`) under the runbook base: ``<base>/<service>/<AlertName><url_suffix>``."""
+    return a.monitor.runbook or f"{rs.runbook_base}/{a.name}{rs.defaults.runbooks.url_suffix}"
 
 
 def labels(a: Alert, rs: ResolvedService) -> dict[str, str]:

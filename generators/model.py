@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .durations import format_duration
+from .runbook_settings import RunbookSettings
 
 from .types import (SEVERITIES, AlertName, DnsName, EnvName, LabelName, MetricName, Seconds, Severity,  # noqa: F401
                     Strict)
@@ -32,7 +33,9 @@ class Defaults(Strict):
     evaluation_interval: Seconds = 60
     """Rule group evaluation interval (also the promtool test interval)."""
     runbook_base: str = "https://runbooks.example.com"
-    """Base URL of runbook pages; a rule's runbook_url is ``<base>/<service>/<AlertName>``."""
+    """Base URL of runbook pages; a rule's runbook_url is ``<base>/<service>/<AlertName><runbooks.url_suffix>``."""
+    runbooks: RunbookSettings = Field(default_factory=RunbookSettings)
+    """Runbook page URLs and the hand-written runbooks directory (see ``generators/runbook_settings.py``)."""
     grafana_url: str = "https://grafana.example.com"
     """Base URL of Grafana; a service's dashboard_url defaults to ``<grafana_url>/d/<uid>``."""
     rule_labels: dict[str, str] = Field(default_factory=dict)

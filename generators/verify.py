@@ -37,3 +37,13 @@ def promtool_steps(out: Path, catalog, env: str) -> list[str]:
 
 
 STEPS: list[tuple[str, object]] = [("promtool", promtool_steps)]
+
+
+def _embedded_runbooks(out: Path, catalog, env: str) -> list[str]:
+    """hand-written runbooks embed up-to-date generated sections (`mlmon runbooks --update`)"""
+    from .runbooks import embedded_runbooks_step
+
+    return embedded_runbooks_step(out, catalog, env)
+
+
+STEPS.append(("runbooks", _embedded_runbooks))
