@@ -65,6 +65,7 @@ def plan(cfg: StackConfig, artifacts) -> Plan:
     """Every resource to declare, from the rendered ``artifacts``. Pure; raises MappingError on anything
     the program cannot deploy faithfully."""
     p = Plan(cfg.environment, {}, [])
+    sidecar = []  # Grafana dashboards that the sidecar ConfigMaps should carry
     for a in artifacts:
         top = a.path.split("/", 1)[0] + "/"
         if top in NOT_DEPLOYED:
@@ -74,10 +75,21 @@ def plan(cfg: StackConfig, artifacts) -> Plan:
         elif top == "cloudwatch/":
             _plan_cloudwatch(cfg, p, a)
         elif top == "grafana/":
-            _plan_grafana(cfg, p, a)
+            if _plan_grafana(cfg, p, a):
+                sidecar.append(a)
         else:
             raise MappingError(f"{a.path}: the Pulumi program does not know how to deploy artifacts under "
                                f"{top} (generators/deploy/program.py: plan)")
+    carried = {uid for sp in p.services.values() for o in sp.kube
+               if o.kind_name == "ConfigMap" and cfg.grafana.sidecar_label in (o.metadata.get("labels") or {})
+               for uid in _uids_in_configmap(o)}
+    for a in sidecar:
+        uid = a.content.get("uid") if isinstance(a.content, dict) else None
+        if uid in carried:
+            p.skipped.append((a.path, "no Grafana URL/token configured: delivered by its sidecar ConfigMap"))
+        else:
+            p.skipped.append((a.path, "no Grafana URL/token configured and no sidecar ConfigMap carries it: "
+                                      "NOT DEPLOYED (configure mlmon:grafana.url and mlmon:grafanaToken)"))
     _check_topics(p)
     _check_unique(p)
     return p
@@ -136,17 +148,18 @@ def _as_list(a) -> list:
     return a.content
 
 
-def _plan_grafana(cfg: StackConfig, p: Plan, a) -> None:
+def _plan_grafana(cfg: StackConfig, p: Plan, a) -> bool:
+    """Plan one Grafana dashboard for the API; True when it is left to the sidecar ConfigMaps instead."""
     if not cfg.deploys("grafana"):
         p.skipped.append((a.path, "outputs does not include grafana"))
-        return
+        return False
     if not cfg.grafana_api:
-        p.skipped.append((a.path, "no Grafana URL/token configured: delivered by the sidecar ConfigMaps"))
-        return
+        return True
     if not isinstance(a.content, dict):
         raise MappingError(f"{a.path}: expected a Grafana dashboard JSON object")
     uid = a.content.get("uid") or a.path.rsplit("/", 1)[1].removesuffix(".json")
     p.service(a.service).grafana.append((uid, a.content))
+    return False
 
 
 def _check_topics(p: Plan) -> None:
