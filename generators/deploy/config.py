@@ -115,6 +115,8 @@ def _decode(value: Any) -> Any:
 def _key(loc: tuple) -> str:
     out = ""
     for i, part in enumerate(loc):
+        if part == "[key]":  # pydantic's marker for "the key itself is invalid"
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         elif i == 0:
