@@ -378,7 +378,7 @@ def test_grafana_api_delivery_replaces_the_sidecar_configmaps(synthetic_runs):
     for uid, r in declared.items():
         inputs = r.plain_inputs()
         assert json.loads(inputs["configJson"]) == grafana[uid]
-        assert inputs["folder"] == folder.plain_inputs()["uid"]
+        assert inputs["folder"] == folder.plain_inputs()["uid"] == "mlmon-prod"  # title "mlmon (prod)"
         assert r.provider == "grafana"
     assert not run.of_type(KUBE_TOKENS["ConfigMap"])
     assert run.outputs["dashboardUids"] == sorted(grafana)

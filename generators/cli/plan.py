@@ -57,7 +57,7 @@ def _fields(r) -> dict:
                 v = _get(r.inputs, k)
                 if v is None:
                     continue
-                out[k] = SECRET_PLACEHOLDER if isinstance(v, dict) and SECRET_SIG in v else v
+                out[k] = SECRET_PLACEHOLDER if isinstance(v, dict) and SECRET_SIG in v else _number(v)
     if r.type.startswith("kubernetes:") and "spec" in r.inputs and "schedule" in r.inputs["spec"]:
         out["schedule"] = r.inputs["spec"]["schedule"]
         out["suspend"] = bool(r.inputs["spec"].get("suspend", False))
@@ -73,6 +73,14 @@ def run(args) -> int:
     from ..deploy.mapping import MappingError
     from ..deploy.mocks import ROOT, run_stack_file
     from ..errors import CatalogError
+
+    try:
+        import pulumi  # noqa: F401
+        import pulumi_aws  # noqa: F401
+        import pulumi_kubernetes  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"mlmon plan needs the Pulumi SDKs ({exc.name} is missing): "
+                         "pip install -e '.[deploy]' (scripts/bootstrap.sh does)") from None
 
     stacks = Path(args.stacks) if args.stacks else ROOT / "stacks"
     if not (stacks / f"Pulumi.{args.env}.yaml").is_file():
@@ -117,6 +125,11 @@ def run(args) -> int:
     for why, what in skipped.items():
         print(f"not deployed ({why}): {', '.join(what)}")
     return EXIT_OK
+
+
+def _number(v):
+    """Numbers cross Pulumi's wire format as floats; show whole numbers as integers."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
 def _short(v) -> str:

@@ -363,7 +363,8 @@ def _uids_in_configmap(o: mapping.KubeObject) -> list[str]:
 
 
 def _slug(text: str) -> str:
-    out = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    out = "".join(c if c.isalnum() else "-" for c in text.lower())
+    out = "-".join(part for part in out.split("-") if part)
     return out[:40] or "mlmon"
 
 
