@@ -1,0 +1,223 @@
+"""The Pulumi stack configuration (``stacks/Pulumi.<stack>.yaml``, keys under ``mlmon:``), validated into
+:class:`StackConfig` before the program declares a single resource.
+
+Every key (``pulumi config set mlmon:<key> ...``; objects with ``--path``)::
+
+    mlmon:environment         required; one of the catalog's environments (alerts/_defaults.yaml)
+    mlmon:catalog             catalog directory, relative to the repository root (default: alerts)
+    mlmon:outputs             which outputs to deploy: any of kubernetes, cloudwatch, grafana (default: all)
+    mlmon:kubernetes          {kubeconfig, context, namespace, namespaces, ruleSelectorLabels}
+    mlmon:aws                 {region, profile}; region is required when CloudWatch alarms are deployed
+    mlmon:grafana             {url, folder, sidecarLabel}; with url AND mlmon:grafanaToken dashboards go
+                              through Grafana's API, otherwise as sidecar ConfigMaps
+    mlmon:grafanaToken        Grafana service-account token (secret: pulumi config set --secret)
+    mlmon:subscriptions       {<severity>: [{protocol, endpoint}]}: SNS subscriptions per severity;
+                              endpoints are always handled as Pulumi secrets
+
+This module does not import Pulumi: the values come in as the plain ``{"mlmon:key": value}`` mapping that
+Pulumi hands a program (objects as JSON text), and :func:`parse` turns them into a typed object or raises
+:class:`StackConfigError` listing every problem with its key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from ..types import EnvName, Severity, Strict
+
+PROJECT = "mlmon"
+OUTPUTS = ("kubernetes", "cloudwatch", "grafana")
+SECRET_PLACEHOLDER = "[secret]"
+"""What ``mlmon plan`` puts in place of an encrypted value it cannot (and need not) decrypt."""
+
+Output = Literal["kubernetes", "cloudwatch", "grafana"]
+Protocol = Literal["email", "email-json", "sms", "https", "http", "sqs", "lambda", "application", "firehose"]
+
+
+class StackConfigError(Exception):
+    """Invalid stack configuration. ``problems`` are ``(key, message)`` pairs."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        lines = [f"invalid stack configuration ({source}):"]
+        lines += [f"  {key}: {msg}" for key, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+class KubernetesConfig(Strict):
+    kubeconfig: str | None = None
+    """Path to a kubeconfig file, or its contents (default: the provider's usual lookup, ``$KUBECONFIG``)."""
+    context: str | None = None
+    """kubeconfig context to deploy to (default: the current context)."""
+    namespace: str | None = None
+    """Namespace for objects that name none (the provider's default namespace)."""
+    namespaces: dict[str, EnvName] = Field(default_factory=dict)
+    """Rendered namespace -> namespace to deploy into (e.g. ``{production: production-eu}``)."""
+    rule_selector_labels: dict[str, str] = Field(default_factory=dict, alias="ruleSelectorLabels")
+    """Labels this cluster's prometheus-operator selects PrometheusRules by (its ``ruleSelector``); added
+    to every PrometheusRule. A label the render already sets to another value is an error."""
+
+
+class AwsConfig(Strict):
+    region: str | None = None
+    profile: str | None = None
+
+
+class GrafanaConfig(Strict):
+    url: str | None = None
+    """Grafana's base URL; with ``mlmon:grafanaToken`` dashboards are delivered through its API."""
+    folder: str = "mlmon"
+    """Folder (title) the dashboards go into when delivered through the API."""
+    sidecar_label: str = Field("grafana_dashboard", alias="sidecarLabel")
+    """The label that marks dashboard ConfigMaps for Grafana's sidecar (kube-prometheus-stack's
+    default); these ConfigMaps are not deployed when dashboards go through the API instead."""
+
+
+class Subscription(Strict):
+    protocol: Protocol
+    endpoint: str
+
+
+class StackConfig(Strict):
+    environment: EnvName
+    catalog: str = "alerts"
+    outputs: tuple[Output, ...] = OUTPUTS
+    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    aws: AwsConfig = Field(default_factory=AwsConfig)
+    grafana: GrafanaConfig = Field(default_factory=GrafanaConfig)
+    grafana_token: str | None = Field(default=None, alias="grafanaToken")
+    subscriptions: dict[Severity, tuple[Subscription, ...]] = Field(default_factory=dict)
+
+    @property
+    def grafana_api(self) -> bool:
+        """Dashboards go through Grafana's API (else: sidecar ConfigMaps)."""
+        return "grafana" in self.outputs and bool(self.grafana.url and self.grafana_token)
+
+    def deploys(self, output: str) -> bool:
+        return output in self.outputs
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _key(loc: tuple) -> str:
+    out = ""
+    for i, part in enumerate(loc):
+        if part == "[key]":  # pydantic's marker for "the key itself is invalid"
+            continue
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif i == 0:
+            out = f"{PROJECT}:{part}"
+        else:
+            out += f".{part}"
+    return out or PROJECT
+
+
+def parse(values: dict[str, Any], source: str = "stack config", secret_keys: set[str] | None = None) -> StackConfig:
+    """Validate the ``mlmon:*`` entries of ``values`` (other namespaces, e.g. ``aws:``, are ignored).
+
+    Raises :class:`StackConfigError` naming every bad key. ``secret_keys`` (full keys such as
+    ``mlmon:grafanaToken``) are the keys Pulumi holds encrypted; the Grafana token must be one of them.
+    """
+    prefix = f"{PROJECT}:"
+    raw = {k[len(prefix):]: _decode(v) for k, v in values.items() if k.startswith(prefix)}
+    problems: list[tuple[str, str]] = []
+    try:
+        cfg = StackConfig.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            msg = err["msg"]
+            if err["type"] == "missing":
+                msg = "required key is missing (pulumi config set " + _key(err["loc"]) + " ...)"
+            elif err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            elif err["type"] == "literal_error":
+                msg = f"got {err['input']!r}; {msg.lower()}"
+            problems.append((_key(err["loc"]), msg))
+        raise StackConfigError(source, problems) from None
+    if cfg.grafana.url and not cfg.grafana_token:
+        problems.append((f"{PROJECT}:grafanaToken", "grafana.url is set but the token is missing: "
+                         f"pulumi config set --secret {PROJECT}:grafanaToken <service-account token>"))
+    if cfg.grafana_token and not cfg.grafana.url:
+        problems.append((f"{PROJECT}:grafana.url", "a Grafana token is set but no URL to use it with"))
+    if cfg.grafana_token and secret_keys is not None and f"{PROJECT}:grafanaToken" not in secret_keys:
+        problems.append((f"{PROJECT}:grafanaToken", "must be a secret: "
+                         f"pulumi config set --secret {PROJECT}:grafanaToken <token>"))
+    if len(set(cfg.outputs)) != len(cfg.outputs):
+        problems.append((f"{PROJECT}:outputs", f"lists an output twice: {list(cfg.outputs)}"))
+    if problems:
+        raise StackConfigError(source, problems)
+    return cfg
+
+
+def check_against_catalog(cfg: StackConfig, catalog, source: str = "stack config") -> None:
+    """The checks that need the catalog: the environment exists; CloudWatch services' regions match."""
+    problems: list[tuple[str, str]] = []
+    envs = list(catalog.defaults.environments)
+    if cfg.environment not in envs:
+        problems.append((f"{PROJECT}:environment", f"unknown environment {cfg.environment!r}; the catalog "
+                         f"({catalog.root}) defines {', '.join(envs)}"))
+    if cfg.deploys("cloudwatch"):
+        for svc in catalog.services:
+            if svc.source.type != "cloudwatch":
+                continue
+            where = f"{catalog.files.get(svc.service, svc.service)} source.region"
+            if cfg.aws.region is None:
+                problems.append((f"{PROJECT}:aws.region", f"required key is missing: service {svc.service} "
+                                 f"has CloudWatch alarms in {svc.source.region} ({where}); "
+                                 f"pulumi config set --path {PROJECT}:aws.region {svc.source.region}"))
+                break
+            if svc.source.region != cfg.aws.region:
+                problems.append((f"{PROJECT}:aws.region", f"is {cfg.aws.region} but service {svc.service}'s "
+                                 f"metrics are in {svc.source.region} ({where}); alarms must be in the "
+                                 "metrics' region"))
+    if problems:
+        raise StackConfigError(source, problems)
+
+
+def read_stack_file(path: str | Path) -> tuple[dict[str, str], set[str]]:
+    """The config of a ``Pulumi.<stack>.yaml`` file as Pulumi hands it to a program: ``{key: text}`` (objects
+    as JSON) and the set of keys holding encrypted values. Encrypted values (``secure: v1:...``) cannot be
+    read without the stack's passphrase; they become :data:`SECRET_PLACEHOLDER` (``mlmon plan`` and tests
+    only need their shape)."""
+    import yaml
+
+    p = Path(path)
+    try:
+        doc = yaml.safe_load(p.read_text()) or {}
+    except FileNotFoundError:
+        raise StackConfigError(str(p), [("file", "not found")]) from None
+    except yaml.YAMLError as exc:
+        raise StackConfigError(str(p), [("file", f"not valid YAML: {exc}")]) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
+        raise StackConfigError(str(p), [("config", "expected a mapping of config keys")])
+    secret: set[str] = set()
+
+    def plain(key, v):
+        if isinstance(v, dict) and set(v) == {"secure"}:
+            secret.add(key)
+            return SECRET_PLACEHOLDER
+        if isinstance(v, dict):
+            return {k: plain(key, x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(key, x) for x in v]
+        return v
+
+    out: dict[str, str] = {}
+    for key, value in (doc.get("config") or {}).items():
+        v = plain(key, value)
+        out[key] = v if isinstance(v, str) else json.dumps(v)
+    return out, secret

@@ -1,0 +1,185 @@
+"""Artifact objects -> typed Pulumi resource arguments (generators/deploy/mapping.py), and `mlmon plan`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest_deploy import ROOT, synthetic_artifacts
+
+from generators.deploy import mapping
+from generators.deploy.mapping import MappingError
+
+
+def test_unknown_kind_is_an_error_naming_it():
+    with pytest.raises(MappingError) as exc:
+        mapping.kube_object({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}, "k/a.yaml")
+    assert "k/a.yaml" in str(exc.value) and "apps/v1" in str(exc.value) and "Deployment" in str(exc.value)
+
+
+def test_same_kind_other_api_version_is_unknown():
+    with pytest.raises(MappingError, match="batch/v1beta1"):
+        mapping.kube_object({"apiVersion": "batch/v1beta1", "kind": "CronJob", "metadata": {"name": "x"}}, "w")
+
+
+def test_unknown_top_level_field_is_an_error_not_dropped():
+    with pytest.raises(MappingError, match="status"):
+        mapping.kube_object({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"},
+                             "spec": {}, "status": {}}, "w")
+
+
+def test_missing_name_is_an_error():
+    with pytest.raises(MappingError, match="metadata.name"):
+        mapping.kube_object({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}, "w")
+
+
+def test_manifest_round_trips_and_is_not_modified():
+    m = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": {"name": "rb", "namespace": "crew"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+         "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "crew"}]}
+    before = json.dumps(m)
+    o = mapping.kube_object(m, "w", namespaces={"crew": "crew-eu"})
+    assert json.dumps(m) == before
+    assert o.name == "crew-eu/rb"
+    assert o.args["role_ref"]["name"] == "r"
+    assert o.manifest()["subjects"][0]["namespace"] == "crew-eu"
+    assert mapping.kube_object(m, "w").manifest() == m
+
+
+def test_rule_selector_labels_conflict_is_an_error():
+    m = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+         "metadata": {"name": "r", "labels": {"release": "a"}}, "spec": {"groups": []}}
+    assert mapping.kube_object(m, "w", rule_labels={"release": "a", "team": "ml"}).metadata["labels"] == \
+        {"release": "a", "team": "ml"}
+    with pytest.raises(MappingError, match="release"):
+        mapping.kube_object(m, "w", rule_labels={"release": "b"})
+
+
+def test_metric_alarm_arguments():
+    body = {
+        "AlarmName": "A", "ComparisonOperator": "LessThanThreshold", "EvaluationPeriods": 3, "Threshold": 0.9,
+        "DatapointsToAlarm": 2, "TreatMissingData": "breaching", "ActionsEnabled": True,
+        "AlarmActions": ["t"], "OKActions": ["t"], "InsufficientDataActions": ["u"],
+        "Tags": [{"Key": "env", "Value": "prod"}], "ThresholdMetricId": "ad",
+        "Metrics": [
+            {"Id": "m1", "ReturnData": False, "MetricStat": {
+                "Metric": {"Namespace": "BoltIT/Pilot", "MetricName": "errors",
+                           "Dimensions": [{"Name": "Model", "Value": "pilot"}]},
+                "Period": 300, "Stat": "p95", "Unit": "Seconds"}},
+            {"Id": "ad", "Expression": "ANOMALY_DETECTION_BAND(m1, 2)", "Label": "band", "ReturnData": True}],
+    }
+    args = mapping.metric_alarm_args(body, "cloudwatch/x.json[0]")
+    assert args["name"] == "A"
+    assert args["comparison_operator"] == "LessThanThreshold"
+    assert args["treat_missing_data"] == "breaching"
+    assert args["insufficient_data_actions"] == ["u"]
+    assert args["tags"] == {"env": "prod"}
+    assert args["threshold_metric_id"] == "ad"
+    assert args["metric_queries"][0] == {"id": "m1", "return_data": False, "metric": {
+        "namespace": "BoltIT/Pilot", "metric_name": "errors", "dimensions": {"Model": "pilot"},
+        "period": 300, "stat": "p95", "unit": "Seconds"}}
+    assert args["metric_queries"][1] == {"id": "ad", "expression": "ANOMALY_DETECTION_BAND(m1, 2)",
+                                         "label": "band", "return_data": True}
+    simple = mapping.metric_alarm_args({"AlarmName": "B", "MetricName": "lat", "Namespace": "N",
+                                        "ExtendedStatistic": "p95", "Period": 60,
+                                        "Dimensions": [{"Name": "d", "Value": "v"}],
+                                        "EvaluateLowSampleCountPercentile": "ignore"}, "w")
+    assert simple == {"name": "B", "metric_name": "lat", "namespace": "N", "extended_statistic": "p95",
+                      "period": 60, "dimensions": {"d": "v"}, "evaluate_low_sample_count_percentiles": "ignore"}
+
+
+def test_unknown_boto3_parameter_is_an_error():
+    with pytest.raises(MappingError, match="AlarmColour"):
+        mapping.metric_alarm_args({"AlarmName": "A", "AlarmColour": "red"}, "cloudwatch/x.json[0]")
+    with pytest.raises(MappingError, match="Foo"):
+        mapping.metric_alarm_args({"AlarmName": "A", "Metrics": [{"Id": "m", "Foo": 1}]}, "w")
+    with pytest.raises(MappingError, match="AlarmName"):
+        mapping.metric_alarm_args({"Threshold": 1}, "w")
+
+
+def test_composite_alarm_suppressor():
+    args = mapping.composite_alarm_args({"AlarmName": "C", "AlarmRule": 'ALARM("A")', "ActionsSuppressor": "A",
+                                         "ActionsSuppressorWaitPeriod": 120,
+                                         "ActionsSuppressorExtensionPeriod": 60}, "w")
+    assert args == {"alarm_name": "C", "alarm_rule": 'ALARM("A")',
+                    "actions_suppressor": {"alarm": "A", "wait_period": 120, "extension_period": 60}}
+    with pytest.raises(MappingError, match="without ActionsSuppressor"):
+        mapping.composite_alarm_args({"AlarmName": "C", "AlarmRule": "x", "ActionsSuppressorWaitPeriod": 1}, "w")
+
+
+def test_dashboard_and_topics():
+    assert mapping.dashboard_args({"DashboardName": "D", "DashboardBody": "{}"}, "w") == \
+        {"dashboard_name": "D", "dashboard_body": "{}"}
+    with pytest.raises(MappingError, match="DashboardBody"):
+        mapping.dashboard_args({"DashboardName": "D"}, "w")
+    assert mapping.topics([{"Name": "t", "Severity": "page"}], "w") == [("t", "page")]
+    with pytest.raises(MappingError, match=r"w\[0\]"):
+        mapping.topics([{"Name": "t"}], "w")
+
+
+def test_action_topics_first_seen_order():
+    assert mapping.action_topics({"AlarmActions": ["b", "a"], "OKActions": ["a", "c"]}) == ["b", "a", "c"]
+
+
+# --- mlmon plan -------------------------------------------------------------------------------
+
+
+def _plan(capsys, *argv):
+    from generators.cli import main
+
+    rc = main(["plan", *argv])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_plan_json_lists_type_and_name(capsys):
+    rc, out, _ = _plan(capsys, "--env", "dev", "--json")
+    assert rc == 0
+    rows = json.loads(out)
+    rules = [r for r in rows if r["type"] == "kubernetes:monitoring.coreos.com/v1:PrometheusRule"]
+    assert {r["name"] for r in rules} == {"production/function-gemma-agent-rules", "crew/rl-feedback-loop-rules",
+                                          "neural-hive-orchestration/neural-hive-specialists-rules",
+                                          "rag-pipeline/rag-enterprise-pipeline-rules"}
+    crew = next(r for r in rules if r["name"].startswith("crew/"))
+    assert crew["parent"] == "mlmon:index:Service::rl-feedback-loop"
+    assert crew["fields"]["metadata.namespace"] == "crew"
+    assert crew["fields"]["alerts"] == 8
+
+
+def test_plan_shows_every_kind_and_hides_secrets(capsys):
+    with synthetic_artifacts():
+        rc, out, _ = _plan(capsys, "--env", "prod", "--json")
+    assert rc == 0
+    rows = json.loads(out)
+    types_ = {r["type"] for r in rows}
+    assert {"kubernetes:batch/v1:CronJob", "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "aws:cloudwatch/compositeAlarm:CompositeAlarm", "aws:sns/topic:Topic",
+            "aws:sns/topicSubscription:TopicSubscription", "grafana:oss/dashboard:Dashboard"} <= types_
+    alarm = next(r for r in rows if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert alarm["fields"]["alarmActions"][0].startswith("arn:aws:sns:us-east-1:")
+    sub = next(r for r in rows if r["type"] == "aws:sns/topicSubscription:TopicSubscription")
+    assert sub["fields"]["endpoint"] == "[secret]"
+    rc, text, _ = _plan(capsys, "--env", "prod")
+    assert "kubernetes:batch/v1:CronJob" not in text  # outside the synthetic render: today's artifacts only
+    assert "PrometheusRule" in text and "nothing was deployed" in text
+
+
+def test_plan_errors_are_clear(capsys, tmp_path):
+    rc, _, err = _plan(capsys, "--env", "qa")
+    assert rc == 2 and "Pulumi.qa.yaml" in err and "dev, prod, staging" in err
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  mlmon:environment: qa\n  mlmon:outputs: [kubernetes]\n")
+    rc, _, err = _plan(capsys, "--env", "dev", "--stacks", str(tmp_path))
+    assert rc == 2 and "mlmon:environment" in err and "unknown environment 'qa'" in err
+    assert "Traceback" not in err
+
+
+def test_cli_does_not_import_pulumi_unless_planning():
+    code = ("import sys; from generators.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT)}, check=True).stdout
+    assert out.strip() == "[]"
