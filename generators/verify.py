@@ -36,4 +36,11 @@ def promtool_steps(out: Path, catalog, env: str) -> list[str]:
     return failures
 
 
-STEPS: list[tuple[str, object]] = [("promtool", promtool_steps)]
+def cloudwatch_step(out: Path, catalog, env: str) -> list[str]:
+    """CloudWatch alarm, composite and dashboard bodies against botocore's service model and CloudWatch's rules."""
+    from .cloudwatch.validate import verify_step
+
+    return verify_step(out, catalog, env)
+
+
+STEPS: list[tuple[str, object]] = [("promtool", promtool_steps), ("cloudwatch", cloudwatch_step)]

@@ -526,7 +526,8 @@ def alarm_specs(rs: ResolvedService) -> list[AlarmSpec]:
                 continue
             p = plan(a, rs)
             name = alarm_name(rs, a.name)
-            desc = description(summary(a, rs), condition(a, rs), p.facts, rs, runbook_url(a, rs))
+            head = summary(a, rs) + (f". {m.description}" if m.description else "")
+            desc = description(head, condition(a, rs), p.facts, rs, runbook_url(a, rs))
             body = _alarm(rs, name, p, m, _for_path(m, a), a.for_, actions=[topic_name(rs, a.severity)],
                           desc=desc, tags=_tags(labels(a, rs)))
             specs.append(AlarmSpec(name, body, m, "alert", a.name, a.severity, p.facts, plan=p))
@@ -588,3 +589,25 @@ def topics(rs: ResolvedService) -> list[dict]:
             seen.add(name)
             out.append({"Name": name, "Severity": sev})
     return out
+
+
+def threshold_rows(rs: ResolvedService) -> tuple[dict[str, str], list[dict]]:
+    """For ``mlmon thresholds``: alert name -> the CloudWatch alarm behind it (name, statistic, period,
+    datapoints, operator), and one extra row per anomaly-detection alarm (not a catalog alert)."""
+    facts: dict[str, str] = {}
+    extra: list[dict] = []
+    for s in alarm_specs(rs):
+        b = s.body
+        if s.role == "alert":
+            facts[s.alert] = (f"{s.name}: {s.facts}, {b['DatapointsToAlarm']} of {b['EvaluationPeriods']} "
+                              f"{b['ComparisonOperator']} {num(b['Threshold'])}, missing={b['TreatMissingData']}")
+        elif s.role == "composite":
+            facts[s.alert] = f"{s.name}: composite of {len(s.children)} window alarms ({s.facts})"
+        elif s.role == "anomaly":
+            facts[s.alert] = (f"{s.name}: {s.facts}, {b['DatapointsToAlarm']} of {b['EvaluationPeriods']} "
+                              f"{b['ComparisonOperator']}, missing={b['TreatMissingData']}")
+            extra.append({"alert": s.alert, "kind": "anomaly", "severity": s.severity,
+                          "for": dur(s.monitor.cloudwatch.anomaly_band.for_), "threshold": None,
+                          "condition": f"{b['Metrics'][0]['MetricStat']['Metric']['MetricName']} outside its "
+                                       f"anomaly band ({s.facts})"})
+    return facts, extra

@@ -86,7 +86,7 @@ def dashboard_body(rs: ResolvedService) -> dict:
     lines = [
         f"# {title}",
         f"Alarms of **{rs.name}** ({rs.env}) on namespace `{src.namespace}` in {src.region}, rendered by mlmon "
-        f"from `{PurePath(rs.file).name if rs.file else "the catalog"}`: change the catalog, not this dashboard.",
+        f"from `{PurePath(rs.file).name if rs.file else 'the catalog'}`: change the catalog, not this dashboard.",
         "Runbooks: " + (" · ".join(f"[{s.alert}]({_runbook(s, rs)})" for s in alarms) or "none"),
     ]
     widgets: list[dict] = [{"type": "text", "x": 0, "y": 0, "width": 24, "height": HEADER_HEIGHT,
