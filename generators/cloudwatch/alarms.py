@@ -266,7 +266,7 @@ def _trend(a: Alert, rs: ResolvedService, m: TrendMonitor) -> Plan:
     if m.window % 2 or not valid_period(p) or p < metric_resolution(rs, m.metric):
         raise Unsupported(m, ("window",), (
             f"a trend over {dur(m.window)} compares the averages of its two halves, so half the window "
-            f"({dur(m.window / 2) if m.window % 2 == 0 else str(m.window / 2) + 's'}) must be a CloudWatch period "
+            f"({dur(m.window // 2) if m.window % 2 == 0 else str(m.window / 2) + 's'}) must be a CloudWatch period "
             "(10s, 20s, 30s or a multiple of 1m) no shorter than the metric's resolution"))
     _period(rs, m, p, m.metric, ("window",), "half the trend window")
     ref = metric_ref(rs, m, m.metric, m.matchers, ())
@@ -452,7 +452,9 @@ def _ratio_specs(a: Alert, rs: ResolvedService, m: RatioMonitor) -> list[AlarmSp
             cond = f"the error ratio over {dur(window)} > {num(bound)} ({num(factor)}x the {num(round(budget, 12))} budget)"
             desc = description(f"{head} ({which} window of the {dur(bw.long)}/{dur(bw.short)} pair; "
                                f"building block of {alarm_name(rs, a.name)})", cond, p.facts, rs, url)
-            body = _alarm(rs, name, p, m, ("for",), min(a.for_, window), actions=None, desc=desc, tags=tags)
+            # each window alarm evaluates exactly one period (the window itself); the short window is what
+            # makes the pair resolve quickly, so `for` adds nothing here
+            body = _alarm(rs, name, p, m, ("for",), 0, actions=None, desc=desc, tags=tags)
             specs.append(AlarmSpec(name, body, m, "window", a.name, a.severity, p.facts, plan=p))
             pair.append(name)
         rule_parts.append(f'(ALARM("{pair[0]}") AND ALARM("{pair[1]}"))')
