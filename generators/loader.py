@@ -125,12 +125,12 @@ def yaml_path(data: Any, loc: tuple) -> tuple:
     (union tags such as ``threshold`` or ``function-before[...]``)."""
     out: list = []
     cur = data
-    fresh = True  # just arrived at `cur`: pydantic may add a union member's tag here, once
+    entered = True  # just stepped into `cur`: pydantic may name the union member (its tag) next
     for part in loc:
-        if fresh and isinstance(cur, dict) and isinstance(part, str) and part in (cur.get("kind"), cur.get("type")):
-            fresh = False
-            continue  # the tag pydantic adds for a discriminated union member
-        fresh = True
+        if entered and isinstance(cur, dict) and isinstance(part, str) and part in (cur.get("kind"), cur.get("type")):
+            entered = False  # the tag of a discriminated union (e.g. kind `threshold`), not the field
+            continue
+        entered = isinstance(part, int) or (isinstance(cur, dict) and part in cur)
         if isinstance(cur, dict) and part in cur:
             out.append(part)
             cur = cur[part]

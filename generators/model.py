@@ -17,6 +17,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from .durations import format_duration
 from .runbook_settings import RunbookSettings
 
+from .cloudwatch.model import DashboardName, MetricOptions as CloudWatchMetricOptions
+from .cloudwatch.model import MonitorOptions as CloudWatchMonitorOptions
 from .types import (SEVERITIES, AlertName, DnsName, EnvName, LabelName, MetricName, Seconds, Severity,  # noqa: F401
                     Strict)
 
@@ -59,6 +61,12 @@ class CloudWatchSource(Strict):
     namespace: str
     region: str
     dimensions: dict[str, str] = Field(default_factory=dict)
+    dashboard: DashboardName | None = None
+    """CloudWatch dashboard name (default: the title with spaces as '-', e.g. ``BoltIT-Pilot``)."""
+    env_suffix: bool = False
+    """Append ``-<env>`` to alarm, topic and dashboard names (several environments in one AWS account)."""
+    composite_severity: Severity | None = None
+    """Severity whose SNS topic the service's composite alarm notifies (default: none, the roll-up only)."""
 
 
 Source = Annotated[Union[PrometheusSource, CloudWatchSource], Field(discriminator="type")]
@@ -87,6 +95,8 @@ class MetricDecl(Strict):
     thresholds and slopes that can never be reached."""
     labels: tuple[LabelName, ...] = ()
     """Labels that identify its series (beyond job/instance)."""
+    cloudwatch: CloudWatchMetricOptions | None = None
+    """CloudWatch name, dimensions, statistic, unit and resolution (cloudwatch-sourced services only)."""
 
     @model_validator(mode="after")
     def _range_ordered(self):
@@ -157,6 +167,8 @@ class MonitorBase(Strict):
     severity: Severity | None = None
     overrides: dict[EnvName, Override] = Field(default_factory=dict)
     levels: tuple[Level, ...] = ()
+    cloudwatch: CloudWatchMonitorOptions | None = None
+    """CloudWatch-only settings (cloudwatch-sourced services only): missing-data handling, anomaly band."""
 
     # per-kind default of `for` (seconds), overridden by subclasses
     DEFAULT_FOR: ClassVar[int] = 300

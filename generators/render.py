@@ -60,7 +60,15 @@ def _prometheus_rule(rs: ResolvedService) -> list[dict]:
     return [prometheus_rule(rs)]
 
 
-FILE_GENERATORS: list[Callable[[ResolvedService], dict[str, Any]]] = [_prometheus_files]
+def _cloudwatch_files(rs: ResolvedService) -> dict[str, Any]:
+    if rs.service.source.type != "cloudwatch":
+        return {}
+    from .cloudwatch import files
+
+    return files(rs)
+
+
+FILE_GENERATORS: list[Callable[[ResolvedService], dict[str, Any]]] = [_prometheus_files, _cloudwatch_files]
 KUBERNETES_GENERATORS: list[Callable[[ResolvedService], list[dict]]] = [_prometheus_rule]
 CATALOG_GENERATORS: list[Callable[[Catalog, list[ResolvedService]], list[Artifact]]] = []
 """Generators that need the whole catalog at once (e.g. hand-written dashboards)."""

@@ -36,7 +36,18 @@ def promtool_steps(out: Path, catalog, env: str) -> list[str]:
     return failures
 
 
-STEPS: list[tuple[str, object]] = [("promtool", promtool_steps)]
+def cloudwatch_step(out: Path, catalog, env: str) -> list[str]:
+    """CloudWatch alarm, composite and dashboard bodies against botocore's service model and CloudWatch's rules."""
+    try:
+        import botocore  # noqa: F401
+    except ImportError:
+        raise Skipped("botocore is not installed: CloudWatch bodies were not checked against its service model")
+    from .cloudwatch.validate import verify_step
+
+    return verify_step(out, catalog, env)
+
+
+STEPS: list[tuple[str, object]] = [("promtool", promtool_steps), ("cloudwatch", cloudwatch_step)]
 
 
 def _embedded_runbooks(out: Path, catalog, env: str) -> list[str]:

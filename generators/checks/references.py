@@ -32,8 +32,6 @@ def _uses(mon):
 
 def check(ctx):
     for src, svc, i, mon in ctx.monitors():
-        if svc.source.type != "prometheus":
-            continue  # CloudWatch metrics are checked by the CloudWatch generator's own check
         for path, metric, types in _uses(mon):
             decl = svc.metrics.get(metric)
             full = ("monitors", i) + path

@@ -1,6 +1,8 @@
 """List every alert with its condition, for and severity per environment: what a reviewer reads.
 
-Prometheus alerts and CloudWatch alarms appear side by side (SOURCE column).
+Prometheus alerts and CloudWatch alarms appear side by side (SOURCE column); for CloudWatch services the
+ALARM column (``alarm`` in JSON) names the alarm and its statistic, period, datapoints and operator, and
+anomaly-detection alarms get rows of their own (kind ``anomaly``).
 """
 
 from __future__ import annotations
@@ -26,18 +28,33 @@ def rows(catalog, envs, services):
     out = []
     for env in envs:
         for rs in resolve(catalog, env, services):
+            alarms, extra = _cloudwatch(rs)
             for a in rs.alerts:
                 out.append({
                     "service": rs.name, "alert": a.name, "env": env, "source": rs.service.source.type,
                     "kind": a.kind, "severity": a.severity, "for": format_duration(a.for_),
                     "threshold": a.threshold, "condition": condition(a, rs),
                 })
+                if a.name in alarms:
+                    out[-1]["alarm"] = alarms[a.name]
+            for row in extra:  # CloudWatch-only alarms (anomaly bands)
+                out.append({"service": rs.name, "env": env, "source": rs.service.source.type, **row,
+                            "alarm": alarms[row["alert"]]})
     order = {e: i for i, e in enumerate(catalog.defaults.environments)}
     out.sort(key=lambda r: (r["service"], r["alert"], order[r["env"]]))
     return out
 
 
 COLUMNS = ("service", "alert", "env", "source", "severity", "for", "condition")
+
+
+def _cloudwatch(rs):
+    """CloudWatch alarm facts per alert, plus rows for alarms that are not catalog alerts."""
+    if rs.service.source.type != "cloudwatch":
+        return {}, []
+    from ..cloudwatch.alarms import threshold_rows
+
+    return threshold_rows(rs)
 
 
 def run(args) -> int:
@@ -48,14 +65,19 @@ def run(args) -> int:
     if args.format == "json":
         print(json.dumps(data, indent=2))
         return EXIT_OK
+    columns = COLUMNS + (("alarm",) if any("alarm" in r for r in data) else ())
     if args.format == "markdown":
-        print("| " + " | ".join(c.upper() for c in COLUMNS) + " |")
-        print("|" + "---|" * len(COLUMNS))
+        print("| " + " | ".join(c.upper() for c in columns) + " |")
+        print("|" + "---|" * len(columns))
         for r in data:
-            print("| " + " | ".join(str(r[c]).replace("|", "\\|") for c in COLUMNS) + " |")
+            print("| " + " | ".join(str(r.get(c, "")).replace("|", "\\|") for c in columns) + " |")
         return EXIT_OK
     widths = {c: max([len(c)] + [len(str(r[c])) for r in data]) for c in COLUMNS[:-1]}
-    print("  ".join(c.upper().ljust(widths[c]) for c in COLUMNS[:-1]) + "  CONDITION")
+    alarm = "alarm" in columns
+    cw = max([len("condition")] + [len(r["condition"]) for r in data]) if alarm else 0
+    print("  ".join(c.upper().ljust(widths[c]) for c in COLUMNS[:-1]) + "  "
+          + ("CONDITION".ljust(cw) + "  ALARM" if alarm else "CONDITION"))
     for r in data:
-        print("  ".join(str(r[c]).ljust(widths[c]) for c in COLUMNS[:-1]) + "  " + r["condition"])
+        print("  ".join(str(r[c]).ljust(widths[c]) for c in COLUMNS[:-1]) + "  "
+              + (r["condition"].ljust(cw) + "  " + r.get("alarm", "") if alarm else r["condition"]).rstrip())
     return EXIT_OK
