@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .durations import format_duration
+from .jobs.model import JobDefaults, Remediation, ScheduledJob
 
 from .types import (SEVERITIES, AlertName, DnsName, EnvName, LabelName, MetricName, Seconds, Severity,  # noqa: F401
                     Strict)
@@ -39,6 +40,8 @@ class Defaults(Strict):
     """Labels put on every PrometheusRule object (prometheus-operator ``ruleSelector``)."""
     common_labels: dict[LabelName, str] = Field(default_factory=dict)
     """Labels added to every alert."""
+    jobs: JobDefaults = Field(default_factory=JobDefaults)
+    """Scheduled jobs and remediation templates: kubectl image, default resources, deadlines (docs/remediations.md)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,6 +157,8 @@ class MonitorBase(Strict):
     severity: Severity | None = None
     overrides: dict[EnvName, Override] = Field(default_factory=dict)
     levels: tuple[Level, ...] = ()
+    remediations: tuple[DnsName, ...] = ()
+    """Names of the service's remediations to run when this monitor's alerts fire (annotated on each alert)."""
 
     # per-kind default of `for` (seconds), overridden by subclasses
     DEFAULT_FOR: ClassVar[int] = 300
@@ -353,6 +358,10 @@ class Service(Strict):
     external_metrics: tuple[MetricName, ...] = ()
     """Metrics used in raw expressions or dashboards that this service does not declare."""
     monitors: tuple[Monitor, ...] = ()
+    jobs: tuple[ScheduledJob, ...] = ()
+    """Scheduled monitors, evaluations and retraining, rendered as CronJobs (docs/remediations.md)."""
+    remediations: tuple[Remediation, ...] = ()
+    """Typed remediation actions, rendered as suspended CronJob templates with least-privilege RBAC."""
 
 
 class Catalog(BaseModel):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..errors import Problem
 from ..model import Defaults, Service
 
-CHECKS = ("required", "environments", "names", "references", "reachability", "templates", "expressions")
+CHECKS = ("required", "environments", "names", "references", "reachability", "templates", "expressions", "jobs")
 
 
 @dataclass
