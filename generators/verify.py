@@ -37,3 +37,6 @@ def promtool_steps(out: Path, catalog, env: str) -> list[str]:
 
 
 STEPS: list[tuple[str, object]] = [("promtool", promtool_steps)]
+from .kubernetes.policy import policy_step  # noqa: E402  (issue 5: rendered Kubernetes objects)
+from .kubernetes.validate import kubernetes_step  # noqa: E402
+STEPS += [("kubernetes", kubernetes_step), ("k8s-policy", policy_step)]

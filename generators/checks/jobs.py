@@ -1,6 +1,8 @@
-"""Scheduled jobs and remediations are consistent: monitors name existing remediations, remediations act on
-the service's declared workload and on its own scheduled jobs, no literal value under a secret-looking name,
-a namespace to run in, and no two CronJobs with the same name in one namespace."""
+"""Jobs and remediations are consistent: known remediations, targets and jobs; no literal secrets.
+
+Monitors name existing remediations; remediations act on the service's declared workload and on its own
+scheduled jobs; no literal value under a secret-looking name; a namespace to run in; no two CronJobs with
+the same name in one namespace."""
 
 from ..jobs.model import WORKLOAD_ACTIONS, PatchConfigMap, Scale, TriggerJob, secret_looking, template_name
 
