@@ -81,3 +81,39 @@ def test_help_mentions_command(capsys):
         main(["remediations", "--help"])
     assert exc.value.code == 0
     assert "--jobs" in capsys.readouterr().out
+
+
+def _yaml_blocks(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+
+
+def test_documented_defaults_are_the_real_defaults():
+    import yaml
+
+    from generators.jobs.model import JobDefaults
+
+    doc = (REPO / "docs" / "remediations.md").read_text()
+    block = next(b for b in _yaml_blocks(doc) if b.startswith("jobs:\n  kubectl_image"))
+    assert JobDefaults.model_validate(yaml.safe_load(block)["jobs"]) == JobDefaults()
+
+
+def test_documented_job_example_is_valid(tmp_path):
+    from conftest_kubernetes import load
+
+    doc = (REPO / "docs" / "remediations.md").read_text()
+    block = next(b for b in _yaml_blocks(doc) if b.startswith("jobs:\n  - name: model-retraining"))
+    job = load(service_catalog(tmp_path, MINIMAL + block)).service("svc").jobs[0]
+    assert job.deadline == 6 * 3600 and job.environments == ("staging",)
+
+
+def test_readme_commands_match_rendered_objects():
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## On call: run a remediation"):]
+    tmpl = find("prod", "CronJob", "remediate-disable-trajectory-eval", "crew")
+    assert tmpl["metadata"]["annotations"]["mlmon.io/run"].replace(
+        "--from=cronjob/remediate-disable-trajectory-eval ",
+        "--from=cronjob/remediate-disable-trajectory-eval \\\n  ") in section
+    job = find("prod", "CronJob", "model-retraining", "production")
+    assert job["metadata"]["annotations"]["mlmon.io/run-now"] in section
