@@ -300,7 +300,7 @@ def test_remediation_steps_and_exact_permissions(action_docs, name, steps, rules
     spec = pod_spec(cj)
     assert spec["automountServiceAccountToken"] is True
     kubectl = repo_catalog().defaults.jobs.kubectl_image
-    assert all(c["image"] == kubectl and c["command"] == ["kubectl"] for c in containers(cj))
+    assert all(c["image"] == kubectl and "command" not in c for c in containers(cj))  # entrypoint: kubectl
     # steps run in order: all but the last as init containers
     assert [c["name"] for c in spec.get("initContainers", [])] == [s for s, _ in steps[:-1]]
 

@@ -228,3 +228,26 @@ def test_cli_exit_2_with_located_message_and_nothing_written(tmp_path, capsys):
     assert "svc.yaml:" in err and "jobs[0].schedule" in err and "not a valid cron schedule" in err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+def test_bad_job_defaults_named_in_defaults_file(tmp_path):
+    root = service_catalog(tmp_path, MINIMAL)
+    (root / "_defaults.yaml").write_text("jobs:\n  kubectl_image: bitnami/kubectl\n  run_as_user: 0\n")
+    probs = problems(root)
+    by_path = {p.path: p for p in probs}
+    assert by_path["jobs.kubectl_image"].file.endswith("_defaults.yaml")
+    assert "no tag" in by_path["jobs.kubectl_image"].message
+    assert "jobs.run_as_user" in by_path and by_path["jobs.run_as_user"].line == 3
+
+
+def test_defaults_change_rendered_objects(tmp_path):
+    from conftest_kubernetes import containers, render_one
+
+    root = service_catalog(tmp_path, MINIMAL + "remediations:\n  - {name: restart, action: rollout-restart}\n")
+    (root / "_defaults.yaml").write_text("jobs:\n  kubectl_image: registry.example.com/mirror/kubectl:v1.30.2\n"
+                                         "  run_as_user: 20000\n  remediation_wait: 2m\n")
+    cj = next(d for d in render_one(root) if d["kind"] == "CronJob")
+    cs = containers(cj)
+    assert {c["image"] for c in cs} == {"registry.example.com/mirror/kubectl:v1.30.2"}
+    assert {c["securityContext"]["runAsUser"] for c in cs} == {20000}
+    assert cs[-1]["args"][3] == "--timeout=120s"

@@ -293,8 +293,9 @@ class JobDefaults(Strict):
     """Catalog-wide settings of scheduled jobs and remediation templates (``jobs:`` in ``_defaults.yaml``)."""
 
     kubectl_image: Image = "registry.k8s.io/kubectl:v1.31.4"
-    """Image of every remediation step that calls the Kubernetes API, pinned by version (or digest).
-    Its minor version should be within one of the clusters' (kubectl's version-skew policy)."""
+    """Image of every remediation step that calls the Kubernetes API, pinned by version (or digest); its
+    entrypoint must be ``kubectl`` (as in registry.k8s.io/kubectl, bitnami/kubectl, rancher/kubectl). Its minor
+    version should be within one of the clusters' (kubectl's version-skew policy)."""
     resources: Resources = Field(default_factory=lambda: _res("100m", "256Mi", "1", "1Gi"))
     """Requests and limits of scheduled jobs and ``run`` remediations (per-job ``resources`` override keys)."""
     kubectl_resources: Resources = Field(default_factory=lambda: _res("50m", "64Mi", "500m", "256Mi"))

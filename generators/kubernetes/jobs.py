@@ -3,7 +3,7 @@
 Scheduled job ``<name>``: ServiceAccount, Role + RoleBinding (only with ``api_access``), ``batch/v1`` CronJob.
 Remediation ``<name>``: ServiceAccount, Role + RoleBinding, and a *suspended* CronJob ``remediate-<name>``
 that only runs when someone creates a Job from it. Its steps are containers running the pinned kubectl image
-without a shell (init containers run in order; the last step is the main container).
+(entrypoint ``kubectl``, no shell) (init containers run in order; the last step is the main container).
 
 Every pod is restricted (Pod Security Standards "restricted" plus a read-only root filesystem): non-root
 UID >= 10000, no privilege escalation, all capabilities dropped, seccomp RuntimeDefault, an emptyDir at /tmp,
@@ -296,7 +296,8 @@ def remediation_templates(rs: ResolvedService) -> list[dict]:
             if isinstance(rem, TriggerJob):
                 env.append({"name": JOB_NAME_ENV, "valueFrom": {"fieldRef": {
                     "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}})
-            built = [container(rs, step, d.kubectl_image, ["kubectl"], args, env, d.kubectl_resources)
+            # no `command`: the image's entrypoint is kubectl (registry.k8s.io/kubectl has no shell)
+            built = [container(rs, step, d.kubectl_image, (), args, env, d.kubectl_resources)
                      for step, args in steps]
             init, containers = built[:-1], built[-1:]
         pod = pod_template(rs, lbl, name, containers, rem.needs_api, d.tmp_size, init)
