@@ -16,6 +16,9 @@ ANNOTATION_PROVIDERS: list = []
 # Remediation providers: fn(alert, rs) -> [(remediation name, exact command to run it)], e.g. from the
 # remediation Job templates. Read through `remediations()` by runbooks, diffs and `mlmon remediations`.
 REMEDIATION_PROVIDERS: list = []
+from .kubernetes.commands import remediation_annotation, remediation_commands  # noqa: E402  (remediation templates)
+REMEDIATION_PROVIDERS.append(remediation_commands)
+ANNOTATION_PROVIDERS.append(remediation_annotation)
 
 
 def remediations(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from .durations import format_duration
 from .runbook_settings import RunbookSettings
+from .jobs.model import JobDefaults, Remediation, ScheduledJob
 
 from .cloudwatch.model import DashboardName, MetricOptions as CloudWatchMetricOptions
 from .cloudwatch.model import MonitorOptions as CloudWatchMonitorOptions
@@ -44,6 +45,8 @@ class Defaults(Strict):
     """Labels put on every PrometheusRule object (prometheus-operator ``ruleSelector``)."""
     common_labels: dict[LabelName, str] = Field(default_factory=dict)
     """Labels added to every alert."""
+    jobs: JobDefaults = Field(default_factory=JobDefaults)
+    """Scheduled jobs and remediation templates: kubectl image, default resources, deadlines (docs/remediations.md)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +172,8 @@ class MonitorBase(Strict):
     levels: tuple[Level, ...] = ()
     cloudwatch: CloudWatchMonitorOptions | None = None
     """CloudWatch-only settings (cloudwatch-sourced services only): missing-data handling, anomaly band."""
+    remediations: tuple[DnsName, ...] = ()
+    """Names of the service's remediations to run when this monitor's alerts fire (annotated on each alert)."""
 
     # per-kind default of `for` (seconds), overridden by subclasses
     DEFAULT_FOR: ClassVar[int] = 300
@@ -368,6 +373,10 @@ class Service(Strict):
     external_metrics: tuple[MetricName, ...] = ()
     """Metrics used in raw expressions or dashboards that this service does not declare."""
     monitors: tuple[Monitor, ...] = ()
+    jobs: tuple[ScheduledJob, ...] = ()
+    """Scheduled monitors, evaluations and retraining, rendered as CronJobs (docs/remediations.md)."""
+    remediations: tuple[Remediation, ...] = ()
+    """Typed remediation actions, rendered as suspended CronJob templates with least-privilege RBAC."""
 
 
 class Catalog(BaseModel):

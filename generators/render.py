@@ -70,6 +70,8 @@ def _cloudwatch_files(rs: ResolvedService) -> dict[str, Any]:
 
 FILE_GENERATORS: list[Callable[[ResolvedService], dict[str, Any]]] = [_prometheus_files, _cloudwatch_files]
 KUBERNETES_GENERATORS: list[Callable[[ResolvedService], list[dict]]] = [_prometheus_rule]
+from .kubernetes.jobs import remediation_templates, scheduled_jobs  # noqa: E402  (issue 5: CronJobs, RBAC)
+KUBERNETES_GENERATORS += [scheduled_jobs, remediation_templates]
 CATALOG_GENERATORS: list[Callable[[Catalog, list[ResolvedService]], list[Artifact]]] = []
 """Generators that need the whole catalog at once (e.g. hand-written dashboards)."""
 

@@ -47,7 +47,11 @@ def cloudwatch_step(out: Path, catalog, env: str) -> list[str]:
     return verify_step(out, catalog, env)
 
 
-STEPS: list[tuple[str, object]] = [("promtool", promtool_steps), ("cloudwatch", cloudwatch_step)]
+from .kubernetes.policy import policy_step  # noqa: E402
+from .kubernetes.validate import kubernetes_step  # noqa: E402
+
+STEPS: list[tuple[str, object]] = [("promtool", promtool_steps), ("cloudwatch", cloudwatch_step),
+                                   ("kubernetes", kubernetes_step), ("k8s-policy", policy_step)]
 
 
 def _embedded_runbooks(out: Path, catalog, env: str) -> list[str]:

@@ -13,7 +13,7 @@ from ..errors import Problem
 from ..model import Defaults, Service
 
 CHECKS = ("required", "environments", "names", "references", "reachability", "templates", "expressions",
-          "cloudwatch")
+          "cloudwatch", "jobs")
 
 
 @dataclass

@@ -1,0 +1,82 @@
+"""Jobs and remediations are consistent: known remediations, targets and jobs; no literal secrets.
+
+Monitors name existing remediations; remediations act on the service's declared workload and on its own
+scheduled jobs; no literal value under a secret-looking name; a namespace to run in; no two CronJobs with
+the same name in one namespace."""
+
+from ..jobs.model import WORKLOAD_ACTIONS, PatchConfigMap, Scale, TriggerJob, secret_looking, template_name
+
+
+def _secret_literals(env, path):
+    for name, value in env.items():
+        literal = value if isinstance(value, str) else value.value
+        if literal is not None and secret_looking(name):
+            yield path + (name,), (f"{name} looks like a secret but has a literal value in the catalog; "
+                                   "reference a Secret instead: {secret: {name: <secret>, key: <key>}}")
+
+
+def check(ctx):
+    cronjobs: dict[tuple[str, str], str] = {}  # (namespace, CronJob name) -> where it is declared
+    for src, svc in ctx.services:
+        names = [r.name for r in svc.remediations]
+        jobs = [j.name for j in svc.jobs]
+        if (svc.jobs or svc.remediations) and not svc.namespace:
+            what = "jobs" if svc.jobs else "remediations"
+            yield src.problem((what,), "scheduled jobs and remediations run in the service's Kubernetes namespace: "
+                                       "set `namespace:` (a service without one has no Kubernetes objects)")
+        for i, job in enumerate(svc.jobs):
+            if jobs.index(job.name) != i:
+                yield src.problem(("jobs", i, "name"), f"job {job.name!r} is declared twice")
+            yield from (src.problem(p, m) for p, m in _secret_literals(job.env, ("jobs", i, "env")))
+            for k, env in enumerate(job.environments or ()):
+                if env not in ctx.defaults.environments:
+                    yield src.problem(("jobs", i, "environments", k), "unknown environment; expected one of "
+                                                                      f"{', '.join(ctx.defaults.environments)}")
+            _register = (svc.namespace, job.name)
+            if svc.namespace and _register in cronjobs:
+                yield src.problem(("jobs", i, "name"), f"CronJob {job.name!r} already exists in namespace "
+                                                       f"{svc.namespace!r} ({cronjobs[_register]})")
+            cronjobs.setdefault(_register, f"{src.rel}: jobs[{i}]")
+        for i, rem in enumerate(svc.remediations):
+            base = ("remediations", i)
+            if names.index(rem.name) != i:
+                yield src.problem(base + ("name",), f"remediation {rem.name!r} is declared twice")
+            key = (svc.namespace, template_name(rem.name))
+            if svc.namespace and key in cronjobs:
+                yield src.problem(base + ("name",), f"CronJob {key[1]!r} already exists in namespace "
+                                                    f"{svc.namespace!r} ({cronjobs[key]})")
+            cronjobs.setdefault(key, f"{src.rel}: remediations[{i}]")
+            if isinstance(rem, WORKLOAD_ACTIONS) and not (isinstance(rem, PatchConfigMap) and not rem.restart):
+                yield from _target_problems(src, svc, rem, base)
+            if isinstance(rem, Scale) and svc.workload and svc.workload.kind == "DaemonSet":
+                yield src.problem(base + ("action",), "a DaemonSet cannot be scaled (it runs one pod per node)")
+            if isinstance(rem, TriggerJob) and rem.job not in jobs:
+                yield src.problem(base + ("job",), f"unknown scheduled job {rem.job!r}; this service's jobs: "
+                                                   f"{', '.join(jobs) or 'none (declare it under `jobs:`)'}")
+            elif isinstance(rem, TriggerJob) and svc.jobs[jobs.index(rem.job)].environments is not None:
+                yield src.problem(base + ("job",), f"job {rem.job!r} is only rendered in some environments "
+                                                   "(`environments:`); a remediation exists in all of them")
+            if hasattr(rem, "env"):  # set-env values and run env
+                yield from (src.problem(p, m) for p, m in _secret_literals(rem.env, base + ("env",)))
+            if isinstance(rem, PatchConfigMap):
+                for k in rem.data:
+                    if secret_looking(k):
+                        yield src.problem(base + ("data", k), f"{k} looks like a secret; ConfigMaps are readable by "
+                                                              "anyone who can read the namespace: keep it in a Secret")
+        for i, mon in enumerate(svc.monitors):
+            for j, name in enumerate(mon.remediations):
+                if name not in names:
+                    yield src.problem(("monitors", i, "remediations", j),
+                                      f"unknown remediation {name!r}; this service's remediations: "
+                                      f"{', '.join(names) or 'none (declare it under `remediations:`)'}")
+
+
+def _target_problems(src, svc, rem, base):
+    workload = svc.workload
+    if workload is None:
+        where = base + (("target",) if rem.target else ("action",))
+        yield src.problem(where, f"{rem.action} acts on a workload but the service declares none: "
+                                 "set `workload: {kind: Deployment, name: ...}`")
+    elif rem.target is not None and rem.target != workload.name:
+        yield src.problem(base + ("target",), f"unknown target workload {rem.target!r}; the service's workload is "
+                                              f"{workload.kind} {workload.name!r}")
