@@ -37,3 +37,9 @@ def promtool_steps(out: Path, catalog, env: str) -> list[str]:
 
 
 STEPS: list[tuple[str, object]] = [("promtool", promtool_steps)]
+
+
+# Grafana dashboards (generators/grafana/checks.py)
+from .grafana.checks import grafana_step  # noqa: E402
+
+STEPS.append(("grafana", grafana_step))
