@@ -78,8 +78,8 @@ def load_dashboards(directory: Path, catalog: Catalog, env: str) -> list[LoadedD
                 exec(code, ns)  # noqa: S102 - running the dashboard module is the point
             except Exception as exc:  # any error in user code: name the file and line
                 msg = str(exc).strip() or exc.__class__.__name__
-                problems.append(Problem(rel, "", f"raised {exc.__class__.__name__} while building the dashboard "
-                                                 f"(env {env}): {msg}", _line_in(exc, fname)))
+                problems.append(Problem(rel, "", f"raised {exc.__class__.__name__}: {msg} "
+                                                 f"(building the dashboard for env {env})", _line_in(exc, fname)))
                 continue
             service = ns.get("service")
             if "dashboard" not in ns:

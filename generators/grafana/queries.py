@@ -110,7 +110,11 @@ def _threshold(rs, rv, m: ThresholdMonitor):
     fn = m.smoothing.function if m.smoothing else None
     unit = "ops" if fn == "rate" else "short" if fn == "increase" else _unit(rs, m.metric)
     lo, hi = (None, None) if fn in ("rate", "increase") else _range(rs, m.metric)
-    return _main(rs, m, m.metric, expr, legend(labels) or m.name, unit, lo, hi)
+    title = m.metric
+    if m.smoothing is not None:
+        what = f"p{num(m.smoothing.quantile * 100)}" if fn == "quantile" else fn
+        title = f"{m.metric} ({what} over {format_duration(m.smoothing.window)})"
+    return _main(rs, m, title, expr, legend(labels) or m.name, unit, lo, hi)
 
 
 def _flag(rs, rv, m: FlagMonitor):
