@@ -356,3 +356,13 @@ def test_rendered_configmaps_are_valid_kubernetes_yaml(prod):
     text = serialize_all(list(prod.values()))["kubernetes/rl-feedback-loop.yaml"].decode()
     docs = [d for d in yaml.safe_load_all(text) if d["kind"] == "ConfigMap"]
     assert docs and all(json.loads(next(iter(d["data"].values())))["uid"] for d in docs)
+
+
+def test_ci_workflow_renders_and_uploads_every_environment(catalog):
+    wf = yaml.safe_load((REPO / ".github" / "workflows" / "dashboards.yml").read_text())
+    job = wf["jobs"]["render"]
+    assert job["strategy"]["matrix"]["env"] == list(catalog.defaults.environments)
+    runs = " ".join(s.get("run", "") for s in job["steps"])
+    assert "mlmon check --env" in runs and "mlmon render --env" in runs
+    uploads = [s["with"]["path"] for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert "out/${{ matrix.env }}/grafana/*.json" in uploads
