@@ -19,6 +19,7 @@ from .. import yamlio
 from ..promql import metric_names, parse_error
 from .modern import SCHEMA_VERSION
 
+CONFIGMAP_LIMIT = 1024 * 1024  # bytes of data a ConfigMap can hold (etcd's object size limit)
 BUILTIN_METRICS = {"ALERTS", "ALERTS_FOR_STATE", "up", "scrape_duration_seconds", "scrape_samples_scraped"}
 # Grafana's global variables, replaced by real durations/values for parsing
 GLOBALS = {"__rate_interval": "1m", "__interval": "1m", "__range": "1h", "__range_s": "3600", "__range_ms": "3600000",
@@ -220,6 +221,9 @@ def _configmap_problems(out: Path, texts: dict[str, bytes], env: str) -> list[st
                     failures.append(f"{where}: {key} has no grafana/{key}")
                 elif text.encode() != texts[key]:
                     failures.append(f"{where}: {key} differs from grafana/{key}")
+                if len(text.encode()) > CONFIGMAP_LIMIT:
+                    failures.append(f"{where}: {key} is {len(text.encode())} bytes; a ConfigMap holds at most "
+                                    f"{CONFIGMAP_LIMIT} (split the dashboard)")
     for key in sorted(set(texts) - set(seen)):
         failures.append(f"grafana/{key} ({env}): no dashboard ConfigMap in kubernetes/")
     return failures

@@ -5,8 +5,8 @@ grafanalib emits ``schemaVersion: 12`` and keys from Grafana 5/6 (``rows``, ``sp
 model, drops ``null``s, writes datasource references as ``{type, uid}`` objects and sets
 ``schemaVersion`` to :data:`SCHEMA_VERSION` so Grafana runs no migration on import.
 
-Targeted Grafana versions: 10.4 LTS, 11.x and 12.x (schemaVersion 39 is what Grafana 10.3-11.2 write;
-later versions import it and migrate forward themselves).
+Targeted Grafana versions: 10.4 LTS, 11.x and 12.x (schemaVersion 39 is Grafana 10.4's dashboard model;
+later versions import it and migrate it forward themselves on load).
 """
 
 from __future__ import annotations

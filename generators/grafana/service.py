@@ -12,7 +12,7 @@ from ..promql import selector
 from ..resolve import ResolvedService
 from . import build, cloudwatch
 from .modern import modernize, to_json
-from .queries import PanelSpec, Query, alerts_selector, monitor_panels, variable_matchers
+from .queries import PanelSpec, Query, alerts_selector, monitor_panels
 
 ROW_H = 8
 
@@ -50,7 +50,7 @@ def _metric_with(rs: ResolvedService, label: str) -> str | None:
     return None
 
 
-def _overview(rs: ResolvedService, y: int, ids) -> list:
+def _overview(rs: ResolvedService, y: int) -> list:
     out = [build.row("Alerts", y)]
     if rs.is_prometheus:
         firing = PanelSpec("Firing alerts", (Query(f"count({alerts_selector(rs, 'firing')}) or vector(0)"),),
@@ -69,7 +69,7 @@ def _overview(rs: ResolvedService, y: int, ids) -> list:
 
 def dashboard(rs: ResolvedService) -> dict:
     """The generated dashboard JSON of ``rs`` (uid :func:`generators.alertmeta.dashboard_uid`)."""
-    panels = _overview(rs, 0, None) if rs.is_prometheus else []
+    panels = _overview(rs, 0) if rs.is_prometheus else []
     y = 7 if rs.is_prometheus else 0
     for mon in rs.monitors():
         alerts = [a for a in rs.alerts if a.monitor is mon]
@@ -113,7 +113,3 @@ def _widths(specs: list[PanelSpec]) -> list[int]:
     left = 24 - 6 * len(stats)
     each = left // max(1, len(series))
     return [6 if s.kind == "stat" else each for s in specs]
-
-
-def uses_variables(rs: ResolvedService) -> bool:
-    return bool(variable_matchers(rs))
