@@ -161,8 +161,8 @@ def _stalled(rs, rv, m: StalledMonitor):
 
 
 def _ratio(rs, rv, m: RatioMonitor):
-    alerts = [a for a in rs.alerts if a.monitor is m]
-    objective = alerts[0].threshold
+    alerts = [a for a in rs.alerts if a.monitor is m]  # none when the SLO is disabled in this environment
+    objective = alerts[0].threshold if alerts else m.threshold
     budget = num(round(1 - objective, 12))
     labels = ratio_by(rs, m)
     extra = variable_matchers(rs, labels)
@@ -176,7 +176,7 @@ def _ratio(rs, rv, m: RatioMonitor):
     return [
         PanelSpec(f"{m.name}: error-budget burn rate", burn, "short", th.monitor_steps(rs, m), desc),
         PanelSpec(f"Success ratio ({format_duration(longest)})", (sli,), "percentunit",
-                  th.steps("below", [(objective, alerts[0].severity)]),
+                  th.steps("below", [(objective, alerts[0].severity if alerts else m.ticket_severity)]),
                   f"Objective: {num(round(objective * 100, 6))}% over {format_duration(m.period)}.", "stat"),
     ]
 
