@@ -4,7 +4,7 @@ feedback and annotation backlog."""
 
 from grafanalib.core import Dashboard, Time
 
-from generators.grafana.helpers import (dashboard_link, monitor_panel, panel, row, selector, templates,
+from generators.grafana.helpers import (dashboard_link, monitor_panel, panel, row, selector, templates, threshold,
                                         thresholds_for)
 
 service = "rag-enterprise-pipeline"
@@ -13,6 +13,9 @@ http = selector(service, "rag_http_requests_total")
 blocked = selector(service, "rag_injection_blocked_total")
 hhem = selector(service, "rag_hhem_score", suffix="_bucket")
 feedback = selector(service, "rag_feedback_total")
+# numbers in titles come from the catalog too
+max_5xx = threshold(service, "RAGPipelineHighErrorRate")
+min_hhem = threshold(service, "RAGHallucinationScoreLow")
 
 dashboard = Dashboard(
     title="RAG Pipeline Operations",
@@ -24,7 +27,7 @@ dashboard = Dashboard(
     time=Time("now-24h", "now"),
     refresh="1m",
     panels=[
-        row("Row 1 — Errors (target < 1 % 5xx)", 0),
+        row(f"Row 1 — Errors (target < {max_5xx * 100:g} % 5xx)", 0),
         monitor_panel(service, "RAGPipelineHighErrorRate", (0, 1, 12, 8), title="5xx ratio"),
         panel("Requests by status", [(f"sum by (status) (rate({http}[$__rate_interval]))", "{{status}}")],
               (12, 1, 12, 8), unit="reqps"),
@@ -37,7 +40,7 @@ dashboard = Dashboard(
         monitor_panel(service, "RAGRetrievalQualityDegraded", (0, 19, 8, 8), title="Retrieval cosine similarity p50"),
         monitor_panel(service, "RAGEmptyRetrievalRateHigh", (8, 19, 8, 8), title="Empty retrieval ratio"),
         monitor_panel(service, "RAGEmbeddingDriftDetected", (16, 19, 8, 8), title="Embedding drift detected"),
-        row("Row 4 — Hallucination (HHEM >= threshold)", 27),
+        row(f"Row 4 — Hallucination (HHEM >= {min_hhem:g})", 27),
         monitor_panel(service, "RAGHallucinationScoreLow", (0, 28, 12, 8), title="HHEM score p50"),
         panel("HHEM score distribution",
               [(f"histogram_quantile({q}, sum by (le) (rate({hhem}[$__rate_interval])))", f"p{int(q * 100)}")

@@ -414,3 +414,23 @@ def test_dashboard_configmaps_pass_kubernetes_strict_validation(prod):
                     kv.validate(m, version, strict=True)
                     n += 1
     assert n == 10
+
+
+def test_hand_written_dashboards_copy_no_threshold_from_the_catalog(catalog):
+    """Guard against pasted numbers: no float literal in a dashboard module equals a threshold of its service."""
+    import ast
+
+    for f in sorted((REPO / "dashboards").glob("*.dashboard.py")):
+        tree = ast.parse(f.read_text())
+        service = next(n.value.value for n in tree.body if isinstance(n, ast.Assign)
+                       and getattr(n.targets[0], "id", None) == "service")
+        svc = catalog.service(service)
+        thresholds = set()
+        for mon in svc.monitors:
+            for x in [mon, *mon.levels]:
+                if x.threshold is not None:
+                    thresholds.add(float(x.threshold))
+                thresholds.update(float(o.threshold) for o in x.overrides.values() if o.threshold is not None)
+        floats = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, float)}
+        assert not floats & thresholds, f"{f.name} copies thresholds {sorted(floats & thresholds)}: use thresholds_for()"
+    assert thresholds
