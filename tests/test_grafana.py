@@ -434,3 +434,18 @@ def test_hand_written_dashboards_copy_no_threshold_from_the_catalog(catalog):
         floats = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, float)}
         assert not floats & thresholds, f"{f.name} copies thresholds {sorted(floats & thresholds)}: use thresholds_for()"
     assert thresholds
+
+
+def test_without_a_dashboards_directory_only_generated_dashboards_render(tmp_path):
+    shutil.copytree(REPO / "alerts", tmp_path / "alerts")
+    paths = [a.path for a in render(load_catalog(tmp_path / "alerts"), "dev") if a.path.startswith("grafana/")]
+    assert sorted(paths) == sorted(f"grafana/{dashboard_uid(s)}.json" for s in
+                                   ("boltit-pilot", "function-gemma-agent", "neural-hive-specialists",
+                                    "rag-enterprise-pipeline", "rl-feedback-loop"))
+
+
+def test_service_filter_renders_only_that_services_dashboards(catalog):
+    paths = {a.path for a in render(catalog, "prod", ["rl-feedback-loop"])}
+    assert {p for p in paths if p.startswith("grafana/")} == {"grafana/mlmon-rl-feedback-loop.json",
+                                                                 "grafana/rl-feedback-loop.json"}
+    assert {p for p in paths if p.startswith("kubernetes/")} == {"kubernetes/rl-feedback-loop.yaml"}
