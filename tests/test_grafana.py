@@ -260,6 +260,8 @@ GOOD = ("from grafanalib.core import Dashboard\nservice = 'rl-feedback-loop'\n"
     (GOOD.replace("uid='extra'", "uid='Bad UID'"), "dashboard.uid", "lower-case", None),
     (GOOD.replace("uid='extra'", "uid='mlmon-rl-feedback-loop'"), "dashboard.uid", "generated dashboard", None),
     ("def broken(:\n", "", "not valid Python", 1),
+    ("from generators.grafana.helpers import selector\nservice = 'rl-feedback-loop'\n"
+     "q = selector(service, 'rl_feedback_typo_total')\n", "", "'rl_feedback_typo_total' is not declared", 3),
     ("from generators.grafana.helpers import thresholds_for\nservice = 'rl-feedback-loop'\n"
      "x = thresholds_for(service, 'NoSuchAlert')\n", "", "no monitor or alert 'NoSuchAlert'", 3),
 ])
@@ -315,6 +317,8 @@ def test_dashboard_checks_find_each_problem(catalog):
         _panel(3, (0, 8, 24, 8), "mlmon_slo:error_ratio:rate5m + on() group_left count(ALERTS)"),
     ]}
     assert dashboard_problems(good, known) == []
+    only_label = {**good, "templating": {"list": [{"name": "tenant", "type": "query", "query": "label_values(tenant)"}]}}
+    assert dashboard_problems(only_label, known) == []
     bad = json.loads(json.dumps(good))
     bad["panels"] += [
         _panel(3, (6, 4, 12, 8), "rate(nope_total[5m])", "dup"),

@@ -25,6 +25,7 @@ BUILTIN_METRICS = {"ALERTS", "ALERTS_FOR_STATE", "up", "scrape_duration_seconds"
 GLOBALS = {"__rate_interval": "1m", "__interval": "1m", "__range": "1h", "__range_s": "3600", "__range_ms": "3600000",
            "__interval_ms": "60000", "__all": ".*", "__dashboard": "x", "__org": "1", "__user": "x"}
 _VAR = re.compile(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)|\[\[([A-Za-z0-9_]+)\]\]")
+_LABEL_ONLY = re.compile(r"^\s*label_values\(\s*[A-Za-z_][A-Za-z0-9_]*\s*\)\s*$")
 _LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$", re.S)
 
 
@@ -129,8 +130,8 @@ def dashboard_problems(d: dict, known: Known) -> list[str]:
         q = v.get("query")
         if v.get("type") == "query" and isinstance(q, str):
             m = _LABEL_VALUES.match(q)
-            inner = m.group(1) if m else q
-            out += _promql_problems(inner, variables, known, f"variable ${name}")
+            if not _LABEL_ONLY.match(q):  # label_values(label) names no metric
+                out += _promql_problems(m.group(1) if m else q, variables, known, f"variable ${name}")
         variables.add(name)
     ids: dict = {}
     for p in iter_panels(d.get("panels", [])):

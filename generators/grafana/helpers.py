@@ -94,8 +94,12 @@ def monitored_expr(service: str, monitor: str, env: str | None = None) -> str:
 def selector(service: str, metric: str, matchers: dict[str, str] | None = None, suffix: str = "",
              env: str | None = None) -> str:
     """``metric{...}`` with the service's selector, the dashboard variables and ``matchers``."""
-    rs = with_variables(resolved(service, env))
-    return _selector(rs.service, metric, matchers, suffix)
+    rs = resolved(service, env)
+    declared = set(rs.service.metrics) | set(rs.service.external_metrics)
+    if metric not in declared:
+        raise LookupError(f"metric {metric!r} is not declared by service {service!r} (declared: "
+                          f"{', '.join(sorted(declared)) or 'none'}; add it under `metrics:` or `external_metrics:`)")
+    return _selector(with_variables(rs).service, metric, matchers, suffix)
 
 
 def alerts_selector(service: str, state: str | None = None, alertname: str | None = None,
@@ -160,6 +164,8 @@ def monitor_panel(service: str, monitor: str, grid: tuple[int, int, int, int], t
     rs = resolved(service, env)
     mon, only = th.find_monitor(rs, monitor)
     specs = [s for s in monitor_panels(rs, mon) if (s.kind == "stat") == stat]
+    if not specs:
+        raise LookupError(f"a {mon.kind} monitor ({monitor}) has no {'stat' if stat else 'time series'} panel")
     spec = specs[0]
     if only is not None:
         spec = PanelSpec(spec.title, spec.queries, spec.unit, th.monitor_steps(rs, mon, only), spec.description,
