@@ -47,6 +47,15 @@ class Defaults(Strict):
     """Labels added to every alert."""
     jobs: JobDefaults = Field(default_factory=JobDefaults)
     """Scheduled jobs and remediation templates: kubectl image, default resources, deadlines (docs/remediations.md)."""
+    dashboard_labels: dict[str, str] = Field(default_factory=lambda: {"grafana_dashboard": "1"})
+    """Labels on every dashboard ConfigMap: what the Grafana sidecar selects (kube-prometheus-stack
+    ``grafana.sidecar.dashboards.label``/``labelValue``)."""
+    dashboard_folder_annotation: str = "grafana_folder"
+    """Annotation key the sidecar reads the Grafana folder from (``grafana.sidecar.dashboards.folderAnnotation``)."""
+    dashboard_folder: str = "{team}"
+    """Grafana folder of every dashboard; ``{team}`` and ``{service}`` are replaced."""
+    dashboard_namespace: DnsName = "monitoring"
+    """Namespace of the dashboard ConfigMaps (the sidecar watches Grafana's own namespace by default)."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -138,3 +138,9 @@ def write_atomic(files: dict[str, bytes], out_dir: str | os.PathLike) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# Grafana dashboards (generated per service, hand-written in dashboards/): see generators/grafana/.
+from .grafana import register as _register_grafana  # noqa: E402
+
+_register_grafana()

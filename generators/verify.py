@@ -47,18 +47,39 @@ def cloudwatch_step(out: Path, catalog, env: str) -> list[str]:
     return verify_step(out, catalog, env)
 
 
-from .kubernetes.policy import policy_step  # noqa: E402
-from .kubernetes.validate import kubernetes_step  # noqa: E402
+def kubernetes_step(out: Path, catalog, env: str) -> list[str]:
+    """Every rendered manifest against the Kubernetes OpenAPI schemas (strict) and the PrometheusRule CRD."""
+    from .kubernetes.validate import kubernetes_step as step
 
-STEPS: list[tuple[str, object]] = [("promtool", promtool_steps), ("cloudwatch", cloudwatch_step),
-                                   ("kubernetes", kubernetes_step), ("k8s-policy", policy_step)]
+    return step(out, catalog, env)
 
 
-def _embedded_runbooks(out: Path, catalog, env: str) -> list[str]:
-    """hand-written runbooks embed up-to-date generated sections (`mlmon runbooks --update`)"""
+def policy_step(out: Path, catalog, env: str) -> list[str]:
+    """Least privilege and restricted pods in every rendered Kubernetes file."""
+    from .kubernetes.policy import policy_step as step
+
+    return step(out, catalog, env)
+
+
+def grafana_step(out: Path, catalog, env: str) -> list[str]:
+    """Dashboards: PromQL parses, metrics declared, unique uids and panel ids, no overlapping panels."""
+    from .grafana.checks import grafana_step as step
+
+    return step(out, catalog, env)
+
+
+def runbooks_step(out: Path, catalog, env: str) -> list[str]:
+    """Hand-written runbooks embed up-to-date generated sections (`mlmon runbooks --update`)."""
     from .runbooks import embedded_runbooks_step
 
     return embedded_runbooks_step(out, catalog, env)
 
 
-STEPS.append(("runbooks", _embedded_runbooks))
+STEPS: list[tuple[str, object]] = [
+    ("promtool", promtool_steps),
+    ("cloudwatch", cloudwatch_step),
+    ("kubernetes", kubernetes_step),
+    ("k8s-policy", policy_step),
+    ("grafana", grafana_step),
+    ("runbooks", runbooks_step),
+]

@@ -60,15 +60,15 @@ def ratio_by(rs: ResolvedService, mon) -> tuple[str, ...]:
 # --- one function per kind ---------------------------------------------------------------------
 
 
-def _threshold(a: Alert, rs: ResolvedService, m: ThresholdMonitor) -> str:
+def threshold_lhs(rs: ResolvedService, m: ThresholdMonitor) -> str:
+    """What a threshold monitor compares against its threshold (dashboards plot it)."""
     s = selector(rs.service, m.metric, m.matchers)
     sm = m.smoothing
     if m.denominator is not None:
         window = dur(sm.window if sm else 300)
         by = by_clause(ratio_by(rs, m))
-        lhs = (f"sum {by}(rate({s}[{window}]))\n/\n"
-               f"sum {by}(rate({sel(rs.service, m.denominator)}[{window}]))")
-        return f"(\n{lhs}\n) {CMP[m.op]} {num(a.threshold)}"
+        return (f"sum {by}(rate({s}[{window}]))\n/\n"
+                f"sum {by}(rate({sel(rs.service, m.denominator)}[{window}]))")
     if sm is None:
         lhs = s
     elif sm.function in ("rate", "increase"):
@@ -79,6 +79,13 @@ def _threshold(a: Alert, rs: ResolvedService, m: ThresholdMonitor) -> str:
         lhs = f"{sm.function}_over_time({s}[{dur(sm.window)}])"
     if m.by:
         lhs = f"max {by_clause(m.by)}({lhs})" if m.op == "above" else f"min {by_clause(m.by)}({lhs})"
+    return lhs
+
+
+def _threshold(a: Alert, rs: ResolvedService, m: ThresholdMonitor) -> str:
+    lhs = threshold_lhs(rs, m)
+    if m.denominator is not None:
+        return f"(\n{lhs}\n) {CMP[m.op]} {num(a.threshold)}"
     return f"{lhs} {CMP[m.op]} {num(a.threshold)}"
 
 
@@ -86,15 +93,23 @@ def _flag(a: Alert, rs: ResolvedService, m: FlagMonitor) -> str:
     return f"{selector(rs.service, m.metric, m.matchers)} == {num(a.threshold)}"
 
 
-def _trend(a: Alert, rs: ResolvedService, m: TrendMonitor) -> str:
+def trend_lhs(rs: ResolvedService, m: TrendMonitor) -> str:
+    """The slope, scaled to units per ``m.per``."""
     s = selector(rs.service, m.metric, m.matchers)
     scale = PER_SECONDS[m.per]
-    slope = f"deriv({s}[{dur(m.window)}])" + (f" * {scale}" if scale != 1 else "")
-    return f"{slope} {CMP[m.op]} {num(a.threshold)}"
+    return f"deriv({s}[{dur(m.window)}])" + (f" * {scale}" if scale != 1 else "")
+
+
+def _trend(a: Alert, rs: ResolvedService, m: TrendMonitor) -> str:
+    return f"{trend_lhs(rs, m)} {CMP[m.op]} {num(a.threshold)}"
+
+
+def failures_lhs(rs: ResolvedService, m: FailuresMonitor) -> str:
+    return f"increase({selector(rs.service, m.metric, m.matchers)}[{dur(m.window)}])"
 
 
 def _failures(a: Alert, rs: ResolvedService, m: FailuresMonitor) -> str:
-    return f"increase({selector(rs.service, m.metric, m.matchers)}[{dur(m.window)}]) > {num(a.threshold)}"
+    return f"{failures_lhs(rs, m)} > {num(a.threshold)}"
 
 
 def _stalled(a: Alert, rs: ResolvedService, m: StalledMonitor) -> str:
@@ -103,12 +118,16 @@ def _stalled(a: Alert, rs: ResolvedService, m: StalledMonitor) -> str:
             f"  increase({sel(rs.service, m.progress)}[{dur(m.window)}]) > 0\n)")
 
 
-def _latency(a: Alert, rs: ResolvedService, m: LatencyMonitor) -> str:
+def latency_lhs(rs: ResolvedService, m: LatencyMonitor) -> str:
+    """``histogram_quantile`` in the histogram's own unit (compare with ``threshold_in_metric_units``)."""
     s = selector(rs.service, m.histogram, m.matchers, suffix="_bucket")
     by = ("le",) + ratio_by(rs, m)
+    return f"histogram_quantile({num(m.quantile)}, sum {by_clause(by)}(rate({s}[{dur(m.window)}])))"
+
+
+def _latency(a: Alert, rs: ResolvedService, m: LatencyMonitor) -> str:
     bound = threshold_in_metric_units(rs, m.histogram, a.threshold)
-    return (f"histogram_quantile({num(m.quantile)}, sum {by_clause(by)}(rate({s}[{dur(m.window)}])))"
-            f" {CMP[m.op]} {num(bound)}")
+    return f"{latency_lhs(rs, m)} {CMP[m.op]} {num(bound)}"
 
 
 def _absent(a: Alert, rs: ResolvedService, m: AbsentMonitor) -> str:
@@ -149,6 +168,13 @@ def slo_recording_rules(rs: ResolvedService, m: RatioMonitor) -> list[dict]:
         rules.append({"record": f"{SLO_ERROR_RATIO}:rate{window}", "expr": ratio, "labels": dict(labels)})
         rules.append({"record": f"{SLO_EVENTS_RATE}:rate{window}", "expr": total, "labels": dict(labels)})
     return rules
+
+
+def slo_recorded(rs: ResolvedService, m: RatioMonitor, kind: str, window: int, extra: str = "") -> str:
+    """Selector of one SLO recording (``kind``: ``SLO_ERROR_RATIO`` or ``SLO_EVENTS_RATE``); ``extra`` is
+    appended to its matchers (e.g. dashboard variables)."""
+    match = ",".join(f'{k}="{v}"' for k, v in slo_labels(rs, m).items())
+    return f"{kind}:rate{dur(window)}{{{match}{',' + extra if extra else ''}}}"
 
 
 def _ratio(a: Alert, rs: ResolvedService, m: RatioMonitor) -> str:

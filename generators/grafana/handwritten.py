@@ -1,0 +1,154 @@
+"""Hand-written dashboards: ``dashboards/*.dashboard.py`` beside the catalog directory.
+
+grafanalib's convention: each module defines a module variable ``dashboard`` (a grafanalib ``Dashboard``).
+mlmon adds one more: ``service = "<catalog service>"`` — the service the dashboard belongs to (its ConfigMap
+goes into ``kubernetes/<service>.yaml``, its thresholds and queries come from that service).
+
+Two stages, kept apart:
+- :func:`load_dashboards` (I/O): reads and runs every module for one environment, with
+  :mod:`.helpers` answering threshold/query questions for that environment; every problem (syntax error,
+  exception, missing ``dashboard`` or ``service``, unknown service, bad uid) is reported with the file
+  (and line) as a :class:`~generators.errors.CatalogError`;
+- :func:`render_handwritten` (pure): loaded dashboards -> current-schema JSON and ConfigMaps.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import CatalogError, Problem
+from ..model import Catalog
+
+PATTERN = "*.dashboard.py"
+_UID = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class LoadedDashboard:
+    file: str  # as reported in errors, e.g. dashboards/agent-quality.dashboard.py
+    service: str
+    dashboard: dict  # grafanalib's JSON (before modernize)
+
+
+def dashboards_dir(catalog: Catalog) -> Path:
+    """``dashboards/`` next to the catalog directory (``alerts/`` -> ``dashboards/``)."""
+    return Path(catalog.root).parent / "dashboards"
+
+
+def _line_in(exc: BaseException, filename: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def load_dashboards(directory: Path, catalog: Catalog, env: str) -> list[LoadedDashboard]:
+    """Run every ``*.dashboard.py`` in ``directory`` for ``env`` (none when the directory is missing)."""
+    from grafanalib.core import Dashboard
+
+    from . import helpers
+    from .modern import to_json
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    known = {s.service for s in catalog.services}
+    problems: list[Problem] = []
+    out: list[LoadedDashboard] = []
+    with helpers.rendering(catalog, env):
+        for path in sorted(directory.glob(PATTERN)):
+            rel = str(path)
+            fname = str(path.resolve())
+            try:
+                source = path.read_text(encoding="utf-8")
+                code = compile(source, fname, "exec")
+            except SyntaxError as exc:
+                problems.append(Problem(rel, "", f"not valid Python: {exc.msg}", exc.lineno))
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(Problem(rel, "", f"cannot read: {exc}"))
+                continue
+            ns: dict = {"__name__": "mlmon_dashboard_" + re.sub(r"\W", "_", path.name[: -len(".py")]),
+                        "__file__": fname}
+            try:
+                exec(code, ns)  # noqa: S102 - running the dashboard module is the point
+            except Exception as exc:  # any error in user code: name the file and line
+                msg = str(exc).strip() or exc.__class__.__name__
+                problems.append(Problem(rel, "", f"raised {exc.__class__.__name__}: {msg} "
+                                                 f"(building the dashboard for env {env})", _line_in(exc, fname)))
+                continue
+            service = ns.get("service")
+            if "dashboard" not in ns:
+                problems.append(Problem(rel, "dashboard", "no module variable `dashboard`: assign the grafanalib "
+                                                          "Dashboard to `dashboard` (grafanalib's convention)"))
+                continue
+            dash = ns["dashboard"]
+            if not isinstance(dash, Dashboard):
+                problems.append(Problem(rel, "dashboard", f"expected a grafanalib Dashboard, got "
+                                                          f"{type(dash).__name__}"))
+                continue
+            if not isinstance(service, str):
+                problems.append(Problem(rel, "service", "no module variable `service`: name the catalog service "
+                                                        f"this dashboard belongs to (one of {', '.join(sorted(known))})"))
+                continue
+            if service not in known:
+                problems.append(Problem(rel, "service", f"unknown service {service!r}; the catalog has "
+                                                        f"{', '.join(sorted(known))}"))
+                continue
+            if not isinstance(dash.uid, str) or len(dash.uid) > 40 or not _UID.match(dash.uid):
+                problems.append(Problem(rel, "dashboard.uid", f"uid {dash.uid!r} must be set: lower-case letters, "
+                                                              "digits and '-', at most 40 characters (stable URLs)"))
+                continue
+            if dash.rows:
+                problems.append(Problem(rel, "dashboard.rows", "legacy `rows` are not supported: put RowPanel "
+                                                               "and panels with gridPos in `panels`"))
+                continue
+            try:
+                data = to_json(dash.auto_panel_ids())
+            except Exception as exc:
+                problems.append(Problem(rel, "dashboard", f"cannot serialise: {exc.__class__.__name__}: {exc}"))
+                continue
+            out.append(LoadedDashboard(rel, service, data))
+    if problems:
+        raise CatalogError(problems)
+    return out
+
+
+def render_handwritten(catalog: Catalog, resolved: list, loaded: list[LoadedDashboard]) -> list:
+    """Current-schema JSON and a ConfigMap for every loaded dashboard of a rendered service (pure)."""
+    from ..alertmeta import dashboard_uid
+    from ..render import Artifact
+    from .build import CLOUDWATCH, PROMETHEUS
+    from .configmap import configmap
+    from .modern import modernize
+
+    by_name = {rs.name: rs for rs in resolved}
+    generated = {dashboard_uid(s.service): s.service for s in catalog.services}
+    seen: dict[str, str] = {}
+    problems = []
+    out = []
+    for d in loaded:
+        uid = d.dashboard["uid"]
+        if uid in generated:
+            problems.append(Problem(d.file, "dashboard.uid", f"uid {uid!r} is the generated dashboard of "
+                                                             f"{generated[uid]}; choose another"))
+            continue
+        if uid in seen:
+            problems.append(Problem(d.file, "dashboard.uid", f"uid {uid!r} is already used by {seen[uid]}"))
+            continue
+        seen[uid] = d.file
+        rs = by_name.get(d.service)
+        if rs is None:
+            continue  # service not rendered (mlmon render --service ...)
+        j = modernize(d.dashboard, PROMETHEUS if rs.is_prometheus else CLOUDWATCH)
+        j["tags"] = list(dict.fromkeys(list(j.get("tags", [])) + ["mlmon", rs.name, rs.env]))
+        out.append(Artifact(f"grafana/{uid}.json", j, rs.name))
+        out.append(Artifact(f"kubernetes/{rs.name}.yaml", [configmap(j, rs.name, rs.service.team, rs.env,
+                                                                     rs.defaults)], rs.name, multi=True))
+    if problems:
+        raise CatalogError(problems)
+    return out

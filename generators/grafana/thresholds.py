@@ -1,0 +1,110 @@
+"""Grafana threshold steps from the catalog: the only way a number gets into a dashboard.
+
+A monitor's alerts in one environment (levels, overrides applied) become ``fieldConfig.defaults.thresholds``
+steps in the unit of the plotted expression, coloured by the severity of the alerts that would be firing in
+each band. A dashboard built from these can never disagree with its alerts.
+"""
+
+from __future__ import annotations
+
+from ..model import RatioMonitor
+from ..prometheus.expressions import burn_windows, threshold_in_metric_units
+from ..resolve import Alert, ResolvedService, alert_names
+from ..types import SEVERITIES
+
+OK_COLOR = "green"
+SEVERITY_COLOR = {"info": "blue", "ticket": "yellow", "warning": "orange", "critical": "red", "page": "dark-red"}
+
+
+def _n(v: float) -> float | int:
+    return int(v) if float(v).is_integer() else float(v)
+
+
+def steps(op: str, levels: list[tuple[float, str]]) -> list[dict]:
+    """Threshold steps for ``value <op> threshold`` alerts given as ``[(threshold, severity)]``.
+
+    Grafana colours a value with the last step whose ``value`` it reaches; each band gets the colour of the
+    most severe alert firing there (``op`` "above": every level at or under the band; "below": every level
+    above it)."""
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    pts = sorted(set(levels))
+    if not pts:
+        return [{"color": OK_COLOR, "value": None}]
+
+    def worst(sevs):
+        return SEVERITY_COLOR[max(sevs, key=rank.__getitem__)] if sevs else OK_COLOR
+
+    values = sorted({t for t, _ in pts})
+    out = []
+    if op == "above":
+        out.append({"color": OK_COLOR, "value": None})
+        for v in values:
+            out.append({"color": worst([s for t, s in pts if t <= v]), "value": _n(v)})
+    else:
+        out.append({"color": worst([s for _, s in pts]), "value": None})
+        for v in values:
+            out.append({"color": worst([s for t, s in pts if t > v]), "value": _n(v)})
+    return out
+
+
+def _alerts_of(rs: ResolvedService, mon) -> list[Alert]:
+    return [a for a in rs.alerts if a.monitor is mon]
+
+
+def monitor_op(mon) -> str:
+    if mon.kind in ("flag", "failures", "stalled", "ratio"):
+        return "above"
+    if mon.kind == "absent":
+        return "below"
+    return getattr(mon, "op", "above")
+
+
+def plotted_threshold(rs: ResolvedService, a: Alert) -> float:
+    """``a``'s threshold in the unit of the monitored expression (latency: the histogram's unit)."""
+    if a.kind == "latency":
+        return threshold_in_metric_units(rs, a.monitor.histogram, a.threshold)
+    return a.threshold
+
+
+def burn_rate_levels(alerts: list[Alert]) -> list[tuple[float, str]]:
+    """Burn-rate factors of a ratio SLO's alerts with their severities."""
+    return [(bw.factor(a.monitor.period), a.severity) for a in alerts for bw in burn_windows()[a.burn]]
+
+
+def monitor_steps(rs: ResolvedService, mon, only: str | None = None) -> list[dict]:
+    """Steps for the monitored expression of ``mon`` (only alert ``only`` when given)."""
+    alerts = [a for a in _alerts_of(rs, mon) if only is None or a.name == only]
+    if isinstance(mon, RatioMonitor):
+        return steps("above", burn_rate_levels(alerts))
+    if mon.kind == "raw":
+        return steps("above", [])
+    if mon.kind == "absent":
+        return steps("below", [(1.0, a.severity) for a in alerts])
+    return steps(monitor_op(mon), [(plotted_threshold(rs, a), a.severity) for a in alerts if a.threshold is not None])
+
+
+def find_monitor(rs: ResolvedService, name: str):
+    """The monitor called ``name`` or producing alert ``name``, and the alert name when one was given."""
+    for mon in rs.service.monitors:
+        if mon.name == name:
+            return mon, None
+    for mon in rs.service.monitors:
+        if name in alert_names(mon):
+            return mon, name
+    known = sorted({n for m in rs.service.monitors for n in [m.name, *alert_names(m)]})
+    raise LookupError(f"service {rs.name!r} has no monitor or alert {name!r} (known: {', '.join(known)})")
+
+
+def thresholds_of(rs: ResolvedService, name: str) -> list[dict]:
+    """Steps of monitor or alert ``name`` in ``rs``'s environment (a base step only when it is disabled there)."""
+    mon, only = find_monitor(rs, name)
+    return monitor_steps(rs, mon, only)
+
+
+def threshold_value(rs: ResolvedService, alert: str) -> float | None:
+    """The threshold of alert ``alert`` in the plotted unit, or None when it is disabled in this environment."""
+    mon, only = find_monitor(rs, alert)
+    for a in _alerts_of(rs, mon):
+        if only is None or a.name == only:
+            return plotted_threshold(rs, a) if a.threshold is not None else None
+    return None
