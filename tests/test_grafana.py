@@ -180,7 +180,12 @@ def test_disabled_monitor_has_no_row_in_that_environment(catalog):
 def test_runbook_links_and_alert_panels(prod):
     d = dash(prod, dashboard_uid("rl-feedback-loop"))
     urls = {link["url"] for p in iter_panels(d["panels"]) for link in p.get("links", [])}
-    assert "https://runbooks.example.com/rl-feedback-loop/RLFeedbackQueueDepthCritical" in urls
+    # the dashboard links to the same page the alert's runbook_url annotation names
+    rules = prod["prometheus/rl-feedback-loop.rules.yaml"].content
+    rule = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "RLFeedbackQueueDepthCritical")
+    assert rule["annotations"]["runbook_url"] == \
+        "https://runbooks.example.com/rl-feedback-loop/RLFeedbackQueueDepthCritical.md"
+    assert rule["annotations"]["runbook_url"] in urls
     active = panel_titled(d, "Active alerts")
     assert 'ALERTS{service="rl-feedback-loop"' in active["targets"][0]["expr"]
     assert active["targets"][0]["instant"] is True
