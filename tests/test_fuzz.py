@@ -53,8 +53,9 @@ def malformed(draw):
     if how == "replace":
         _set(data, draw(st.sampled_from(ALL)), copy.deepcopy(JUNK))
     else:
+        # a key no field accepts (not a name, label, env var or environment) with a value no field accepts
         path = draw(st.sampled_from(DICTS))
-        _get(data, path)["zz_unknown"] = draw(st.one_of(st.none(), st.integers(), st.lists(st.integers(), max_size=2)))
+        _get(data, path)["zz unknown!"] = draw(st.one_of(st.none(), st.just({"!junk": None})))
     return yaml.safe_dump(data, sort_keys=False)
 
 
