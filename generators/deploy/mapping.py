@@ -9,6 +9,7 @@ CloudWatch request bodies (boto3 parameter names) map field by field to the pulu
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -256,11 +257,29 @@ def topics(items: list, where: str) -> list[tuple[str, str]]:
 
 
 def action_topics(body: dict) -> list[str]:
-    """The topic names a request body's action lists refer to, in first-seen order."""
+    """The topic names a request body's action lists refer to, in first-seen order. Entries that already
+    are ARNs (``arn:...``) name no topic of the stack and are left as they are."""
     seen: list[str] = []
     for key in ACTION_KEYS:
         for name in body.get(key) or []:
-            if name not in seen:
+            if isinstance(name, str) and not name.startswith("arn:") and name not in seen:
                 seen.append(name)
     return seen
 
+
+_RULE_REF = re.compile(r'\b(?:ALARM|OK|INSUFFICIENT_DATA)\(\s*(?:"([^"]+)"|([^\s()"]+))\s*\)')
+
+
+def composite_children(body: dict) -> list[str]:
+    """The alarms a ``PutCompositeAlarm`` body needs to exist before it: the alarms its ``AlarmRule``
+    references by name (``ALARM("name")``, ``OK(name)``, ``INSUFFICIENT_DATA(...)``) and its
+    ``ActionsSuppressor``, in first-seen order. References by ARN (``arn:...``) point at alarms outside
+    the stack and are not listed."""
+    refs = [q or bare for q, bare in _RULE_REF.findall(str(body.get("AlarmRule") or ""))]
+    if body.get("ActionsSuppressor"):
+        refs.append(body["ActionsSuppressor"])
+    out: list[str] = []
+    for ref in refs:
+        if not ref.startswith("arn:") and ref not in out:
+            out.append(ref)
+    return out

@@ -32,6 +32,9 @@ class Declared:
     provider: str
     inputs: dict
     custom: bool
+    dependencies: list[tuple[str, str]] = field(default_factory=list)
+    """``(type, name)`` of every resource this one waits for: ``depends_on`` and the resources whose
+    outputs flow into its inputs (e.g. a topic's ARN in an alarm's actions)."""
 
     def plain_inputs(self) -> dict:
         """Inputs with secret markers removed (the values as the provider would receive them)."""
@@ -126,7 +129,8 @@ def run(config: dict[str, str], secret_keys: set[str] | None = None, stack: str 
                 result.resources.append(Declared(
                     request.type, request.name, ptype, pname,
                     _parse_urn(request.provider)[1] if request.provider else "",
-                    rpc.deserialize_properties(request.object), bool(request.custom)))
+                    rpc.deserialize_properties(request.object), bool(request.custom),
+                    [_parse_urn(u) for u in request.dependencies]))
             return super().RegisterResource(request)
 
     config_region = None
