@@ -50,6 +50,34 @@ def test_manifest_round_trips_and_is_not_modified():
     assert mapping.kube_object(m, "w").manifest() == m
 
 
+@pytest.mark.parametrize("where,value", [
+    ("spec.jobTemplate.spec.template.spec.containers[0].args", ["rollout", "restart", "deploy/api", "--namespace=crew"]),
+    ("spec.jobTemplate.spec.template.spec.containers[0].args", ["rollout", "restart", "deploy/api", "-n", "crew"]),
+    ("metadata.annotations.mlmon.io/run", "kubectl create job --from=cronjob/x x-1 -n crew"),
+    ("spec.jobTemplate.spec.template.spec.containers[0].env[0].value", 'sum(up{namespace="crew"})'),
+])
+def test_a_namespace_the_object_refers_to_is_not_moved(where, value):
+    container = {"name": "c", "image": "i", "args": ["status"], "env": [{"name": "Q", "value": "up"}]}
+    m = {"apiVersion": "batch/v1", "kind": "CronJob",
+         "metadata": {"name": "job", "namespace": "crew", "annotations": {"mlmon.io/run": "kubectl get pods"}},
+         "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": [container]}}}}}}
+    assert mapping.kube_object(m, "w", namespaces={"crew": "crew-eu"}).metadata["namespace"] == "crew-eu"
+    if where.startswith("metadata"):
+        m["metadata"]["annotations"]["mlmon.io/run"] = value
+    elif where.endswith("args"):
+        container["args"] = value
+    else:
+        container["env"][0]["value"] = value
+    with pytest.raises(MappingError) as exc:
+        mapping.kube_object(m, "k/a.yaml", namespaces={"crew": "crew-eu"})
+    assert "k/a.yaml" in str(exc.value) and "CronJob job refers to its namespace 'crew'" in str(exc.value)
+    assert where.split("[")[0].split(".mlmon")[0] in str(exc.value)
+    # names that merely contain the namespace are no reference
+    container["args"], container["env"][0]["value"] = ["deploy/crew-api", "-n", "crew-api"], 'x{ns="crew"}'
+    m["metadata"]["annotations"]["mlmon.io/run"] = "see crew.example.com"
+    assert mapping.kube_object(m, "w", namespaces={"crew": "crew-eu"}).metadata["namespace"] == "crew-eu"
+
+
 def test_rule_selector_labels_conflict_is_an_error():
     m = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
          "metadata": {"name": "r", "labels": {"release": "a"}}, "spec": {"groups": []}}

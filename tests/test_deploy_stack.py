@@ -447,20 +447,36 @@ def test_outputs_select_what_is_deployed():
 
 def test_namespace_mapping_and_rule_selector_labels_are_applied():
     run = mocks.run_stack_file("staging", overrides={"mlmon:kubernetes": {
-        "context": "staging", "namespaces": {"crew": "crew-staging"},
+        "context": "staging", "namespaces": {"monitoring": "grafana"},
         "ruleSelectorLabels": {"release": "kube-prometheus-stack", "prometheus": "ml"}}})
-    crew = [r for r in run.resources if r.type.startswith("kubernetes:") and r.parent == "rl-feedback-loop"]
-    kinds = {r.type for r in crew}
-    assert {KUBE_TOKENS[k] for k in ("PrometheusRule", "CronJob", "RoleBinding")} <= kinds
-    assert all(r.plain_inputs()["metadata"]["namespace"] == "crew-staging" for r in crew
-               if r.plain_inputs()["metadata"]["namespace"] != "monitoring")
-    assert all(r.name.startswith("crew-staging/") or r.name.startswith("monitoring/") for r in crew)
-    for binding in [r for r in crew if r.type == KUBE_TOKENS["RoleBinding"]]:
-        assert {s["namespace"] for s in binding.plain_inputs()["subjects"]} == {"crew-staging"}
-    for r in run.of_type(KUBE_TOKENS["PrometheusRule"]):
-        assert r.plain_inputs()["metadata"]["labels"]["prometheus"] == "ml"
-    others = [r for r in run.resources if r.type.startswith("kubernetes:") and r.parent != "rl-feedback-loop"]
-    assert others and all(r.plain_inputs()["metadata"]["namespace"] != "crew-staging" for r in others)
+    _, artifacts = rendered("staging")
+    sidecars = {d["metadata"]["name"] for _, d in _kube_docs(artifacts) if _is_sidecar(d)}
+    moved = {r.name for r in run.of_type(KUBE_TOKENS["ConfigMap"])
+             if r.plain_inputs()["metadata"]["namespace"] == "grafana"}
+    assert moved == {f"grafana/{n}" for n in sidecars} and sidecars
+    assert not [r for r in run.resources if r.type.startswith("kubernetes:")
+                and r.plain_inputs()["metadata"].get("namespace") == "monitoring"]
+    rules = run.of_type(KUBE_TOKENS["PrometheusRule"])
+    assert rules and all(r.plain_inputs()["metadata"]["labels"]["prometheus"] == "ml" for r in rules)
+    # everything else is exactly the render
+    for svc, doc in _kube_docs(artifacts):
+        if doc["metadata"].get("namespace") != "monitoring" and doc["kind"] != "PrometheusRule":
+            assert run.by_name(KUBE_TOKENS[doc["kind"]])[_kname(doc)].plain_inputs() == doc
+
+
+def test_moving_a_namespace_that_the_objects_refer_to_is_an_error():
+    """The remediations of rl-feedback-loop run `kubectl ... --namespace=crew` and its alerts' runbook
+    commands say `-n crew`: deploying them into another namespace would leave those pointing at crew."""
+    from generators.deploy.mapping import MappingError
+
+    record = []
+    with pytest.raises(MappingError) as exc:
+        mocks.run_stack_file("staging", record=record, overrides={"mlmon:kubernetes": {
+            "context": "staging", "namespaces": {"crew": "crew-staging"}}})
+    msg = str(exc.value)
+    assert "kubernetes/rl-feedback-loop.yaml" in msg and "refers to its namespace 'crew'" in msg
+    assert "-n crew" in msg and "crew-staging" in msg
+    assert record == []
 
 
 # --- environments differ exactly by the catalog's overrides -------------------------------------
