@@ -407,7 +407,7 @@ def test_grafana_api_delivery_replaces_the_sidecar_configmaps(runs):
     assert not [r for r in run.of_type(KUBE_TOKENS["ConfigMap"]) if SIDECAR_LABEL in
                 (r.plain_inputs()["metadata"].get("labels") or {})]
     for d in sidecars:
-        assert any(s.startswith(f"kubernetes/") and d["metadata"]["name"] in s and "Grafana's API" in s
+        assert any(s.startswith("kubernetes/") and d["metadata"]["name"] in s and "Grafana's API" in s
                    for s in run.outputs["skipped"])
     assert run.outputs["dashboardUids"] == sorted(grafana)
 

@@ -1,7 +1,7 @@
 """Run the real stack program (``stacks/__main__.py``) under Pulumi's mocks (``pulumi.runtime.set_mocks``).
 
 No Pulumi CLI, no provider plugins, no credentials: the mock monitor records every resource the program
-registers (type token, logical name, parent, provider, inputs) and answers with the inputs plus the few
+registers (type token, logical name, parent, provider, inputs, dependencies) and answers with the inputs plus the few
 outputs providers compute (an SNS topic's ARN, a Grafana folder's uid). ``mlmon plan`` prints the record;
 the tests compare it to the render.
 """
