@@ -79,7 +79,7 @@ def _expected(env, artifacts) -> dict[tuple[str, str], str]:
         out[(CW_DASHBOARD, b["DashboardName"])] = svc
     subs = cfg.get("mlmon:subscriptions") or {}
     for svc, t in _cw(artifacts, ".topics.json"):
-        out[(TOPIC, t["Name"])] = svc
+        out.setdefault((TOPIC, t["Name"]), svc)  # a topic two services share: the first declares it
         for i, s in enumerate(subs.get(t["Severity"], [])):
             out[(SUBSCRIPTION, f"{t['Name']}-{s['protocol']}-{i}")] = svc
     if api:
@@ -311,7 +311,9 @@ def test_cloudwatch_dashboards_and_topics_equal_the_render(runs, env):
                for sv, b in _cw(artifacts, s) if sv == svc}
         assert own and own <= set(declared[name].dependencies)
     assert run.outputs["cloudwatchDashboards"] == sorted(dashboards)
-    topics = {t["Name"]: svc for svc, t in _cw(artifacts, ".topics.json")}
+    topics = {}
+    for svc, t in _cw(artifacts, ".topics.json"):
+        topics.setdefault(t["Name"], svc)
     assert {r.name: r.parent for r in run.of_type(TOPIC)} == topics
     assert all(r.plain_inputs() == {"name": r.name} for r in run.of_type(TOPIC))
     assert run.outputs["topicArns"] == {t: _arn(t) for t in topics}
