@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest_deploy import ROOT, synthetic_artifacts
+from conftest_deploy import ROOT, rendered
 
 from generators.deploy import mapping
 from generators.deploy.mapping import MappingError
@@ -48,6 +48,34 @@ def test_manifest_round_trips_and_is_not_modified():
     assert o.args["role_ref"]["name"] == "r"
     assert o.manifest()["subjects"][0]["namespace"] == "crew-eu"
     assert mapping.kube_object(m, "w").manifest() == m
+
+
+@pytest.mark.parametrize("where,value", [
+    ("spec.jobTemplate.spec.template.spec.containers[0].args", ["rollout", "restart", "deploy/api", "--namespace=crew"]),
+    ("spec.jobTemplate.spec.template.spec.containers[0].args", ["rollout", "restart", "deploy/api", "-n", "crew"]),
+    ("metadata.annotations.mlmon.io/run", "kubectl create job --from=cronjob/x x-1 -n crew"),
+    ("spec.jobTemplate.spec.template.spec.containers[0].env[0].value", 'sum(up{namespace="crew"})'),
+])
+def test_a_namespace_the_object_refers_to_is_not_moved(where, value):
+    container = {"name": "c", "image": "i", "args": ["status"], "env": [{"name": "Q", "value": "up"}]}
+    m = {"apiVersion": "batch/v1", "kind": "CronJob",
+         "metadata": {"name": "job", "namespace": "crew", "annotations": {"mlmon.io/run": "kubectl get pods"}},
+         "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": [container]}}}}}}
+    assert mapping.kube_object(m, "w", namespaces={"crew": "crew-eu"}).metadata["namespace"] == "crew-eu"
+    if where.startswith("metadata"):
+        m["metadata"]["annotations"]["mlmon.io/run"] = value
+    elif where.endswith("args"):
+        container["args"] = value
+    else:
+        container["env"][0]["value"] = value
+    with pytest.raises(MappingError) as exc:
+        mapping.kube_object(m, "k/a.yaml", namespaces={"crew": "crew-eu"})
+    assert "k/a.yaml" in str(exc.value) and "CronJob job refers to its namespace 'crew'" in str(exc.value)
+    assert where.split("[")[0].split(".mlmon")[0] in str(exc.value)
+    # names that merely contain the namespace are no reference
+    container["args"], container["env"][0]["value"] = ["deploy/crew-api", "-n", "crew-api"], 'x{ns="crew"}'
+    m["metadata"]["annotations"]["mlmon.io/run"] = "see crew.example.com"
+    assert mapping.kube_object(m, "w", namespaces={"crew": "crew-eu"}).metadata["namespace"] == "crew-eu"
 
 
 def test_rule_selector_labels_conflict_is_an_error():
@@ -123,6 +151,67 @@ def test_dashboard_and_topics():
 
 def test_action_topics_first_seen_order():
     assert mapping.action_topics({"AlarmActions": ["b", "a"], "OKActions": ["a", "c"]}) == ["b", "a", "c"]
+    # an ARN names no topic of the stack: passed through as it is
+    arn = "arn:aws:sns:us-east-1:123456789012:external"
+    assert mapping.action_topics({"AlarmActions": [arn, "a"]}) == ["a"]
+
+
+def test_composite_children_from_the_rule_and_the_suppressor():
+    body = {"AlarmName": "C", "ActionsSuppressor": "maintenance",
+            "AlarmRule": '(ALARM("svc-x-1h-5m-long") AND ALARM("svc-x-1h-5m-short")) OR OK(bare-name) '
+                         'OR INSUFFICIENT_DATA( "spaced" ) OR ALARM("svc-x-1h-5m-long") '
+                         'OR ALARM("arn:aws:cloudwatch:us-east-1:123456789012:alarm:elsewhere") OR TRUE'}
+    assert mapping.composite_children(body) == ["svc-x-1h-5m-long", "svc-x-1h-5m-short", "bare-name", "spaced",
+                                                "maintenance"]
+    # the render's own composite: every alarm of the service, by name
+    _, artifacts = rendered("prod")
+    (health,) = next(a.content for a in artifacts if a.path.endswith(".composite.json"))
+    alarms = [b["AlarmName"] for b in next(a.content for a in artifacts if a.path == "cloudwatch/boltit-pilot.json")]
+    assert mapping.composite_children(health) == alarms
+
+
+def _fake_plan(artifacts):
+    """Plan synthetic artifacts of a service that does not exist in the catalog (no render registry)."""
+    from generators.deploy.config import parse
+    from generators.deploy.program import plan
+
+    return plan(parse({"mlmon:environment": "dev", "mlmon:outputs": '["cloudwatch"]'}), artifacts)
+
+
+def _alarm(name, topic="zz-fake-warning"):
+    return {"AlarmName": name, "Namespace": "Fake", "MetricName": "m", "Statistic": "Average", "Period": 60,
+            "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+            "AlarmActions": [topic]}
+
+
+def _fake(alarms, composites, topics=({"Name": "zz-fake-warning", "Severity": "warning"},)):
+    from generators.render import Artifact
+
+    return [Artifact("cloudwatch/zz-fake.json", alarms, "zz-fake"),
+            Artifact("cloudwatch/zz-fake.composite.json", composites, "zz-fake"),
+            Artifact("cloudwatch/zz-fake.topics.json", list(topics), "zz-fake")]
+
+
+def test_plan_orders_composites_children_first():
+    ok = _fake([_alarm("a"), _alarm("b")],
+               [{"AlarmName": "ab", "AlarmRule": 'ALARM("a") AND ALARM("b")'},
+                {"AlarmName": "top", "AlarmRule": 'ALARM("ab") OR ALARM("a")', "ActionsSuppressor": "b"}])
+    sp = _fake_plan(ok).services["zz-fake"]
+    assert [c.children for c in sp.composites] == [["a", "b"], ["ab", "a", "b"]]
+    parent_first = _fake([_alarm("a")], [{"AlarmName": "top", "AlarmRule": 'ALARM("ab")'},
+                                         {"AlarmName": "ab", "AlarmRule": 'ALARM("a")'}])
+    with pytest.raises(MappingError, match=r"zz-fake.composite.json\[0\].*'ab', which comes after it"):
+        _fake_plan(parent_first)
+    unknown = _fake([_alarm("a")], [{"AlarmName": "top", "AlarmRule": 'ALARM("a") OR ALARM("gone")'}])
+    with pytest.raises(MappingError, match="names alarm 'gone', which no cloudwatch"):
+        _fake_plan(unknown)
+
+
+def test_plan_rejects_actions_naming_undeclared_topics_but_keeps_arns():
+    arn = "arn:aws:sns:us-east-1:123456789012:external"
+    assert _fake_plan(_fake([_alarm("a", arn)], [])).services["zz-fake"].alarms[0].body["AlarmActions"] == [arn]
+    with pytest.raises(MappingError, match=r"zz-fake.json\[0\].*nowhere"):
+        _fake_plan(_fake([_alarm("a", "nowhere")], []))
 
 
 # --- mlmon plan -------------------------------------------------------------------------------
@@ -150,22 +239,47 @@ def test_plan_json_lists_type_and_name(capsys):
     assert crew["fields"]["alerts"] == 8
 
 
-def test_plan_shows_every_kind_and_hides_secrets(capsys):
-    with synthetic_artifacts():
-        rc, out, _ = _plan(capsys, "--env", "prod", "--json")
+EVERY_TYPE = {  # what stacks/Pulumi.prod.yaml deploys from the committed catalog
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "kubernetes:batch/v1:CronJob",
+    "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/compositeAlarm:CompositeAlarm",
+    "aws:cloudwatch/dashboard:Dashboard", "grafana:oss/folder:Folder", "grafana:oss/dashboard:Dashboard",
+    "mlmon:index:Service", "pulumi:providers:kubernetes", "pulumi:providers:aws", "pulumi:providers:grafana",
+}
+
+
+def test_plan_json_lists_every_type_and_hides_secrets(capsys):
+    rc, out, _ = _plan(capsys, "--env", "prod", "--json")
     assert rc == 0
     rows = json.loads(out)
-    types_ = {r["type"] for r in rows}
-    assert {"kubernetes:batch/v1:CronJob", "aws:cloudwatch/metricAlarm:MetricAlarm",
-            "aws:cloudwatch/compositeAlarm:CompositeAlarm", "aws:sns/topic:Topic",
-            "aws:sns/topicSubscription:TopicSubscription", "grafana:oss/dashboard:Dashboard"} <= types_
-    alarm = next(r for r in rows if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm")
-    assert alarm["fields"]["alarmActions"][0].startswith("arn:aws:sns:us-east-1:")
-    sub = next(r for r in rows if r["type"] == "aws:sns/topicSubscription:TopicSubscription")
-    assert sub["fields"]["endpoint"] == "[secret]"
+    assert {r["type"] for r in rows} == EVERY_TYPE
+    assert all(set(r) == {"type", "name", "parent", "provider", "fields"} for r in rows)
+    alarms = {r["name"]: r for r in rows if r["type"] == "aws:cloudwatch/metricAlarm:MetricAlarm"}
+    _, artifacts = rendered("prod")
+    bodies = next(a.content for a in artifacts if a.path == "cloudwatch/boltit-pilot.json")
+    assert set(alarms) == {b["AlarmName"] for b in bodies}
+    low = alarms["boltit-pilot-PilotClassificationAccuracyLow"]
+    assert low["parent"] == "mlmon:index:Service::boltit-pilot" and low["provider"] == "aws"
+    assert low["fields"]["threshold"] == 0.9 and low["fields"]["comparisonOperator"] == "LessThanThreshold"
+    assert low["fields"]["alarmActions"] == ["arn:aws:sns:us-east-1:123456789012:boltit-ml-warning"]
+    cron = next(r for r in rows if r["type"] == "kubernetes:batch/v1:CronJob"
+                and r["name"] == "production/model-retraining")
+    assert cron["fields"] == {"metadata.namespace": "production", "schedule": "0 2 * * 0", "suspend": False}
+    subs = [r for r in rows if r["type"] == "aws:sns/topicSubscription:TopicSubscription"]
+    assert subs and all(r["fields"]["endpoint"] == "[secret]" for r in subs)
+    (composite,) = [r for r in rows if r["type"] == "aws:cloudwatch/compositeAlarm:CompositeAlarm"]
+    assert 'ALARM("boltit-pilot-PilotClassificationAccuracyLow")' in composite["fields"]["alarmRule"]
+
+
+def test_plan_text_lists_every_type_with_counts(capsys):
     rc, text, _ = _plan(capsys, "--env", "prod")
-    assert "kubernetes:batch/v1:CronJob" not in text  # outside the synthetic render: today's artifacts only
-    assert "PrometheusRule" in text and "nothing was deployed" in text
+    assert rc == 0 and "nothing was deployed" in text
+    for token in EVERY_TYPE - {"mlmon:index:Service"}:
+        assert f"  {token}  " in text
+    assert "kubernetes:core/v1:ConfigMap" not in text  # prod delivers dashboards through Grafana's API
+    assert "not deployed (dashboards go through Grafana's API): kubernetes/" in text
 
 
 def test_plan_errors_are_clear(capsys, tmp_path):

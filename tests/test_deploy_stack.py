@@ -1,103 +1,487 @@
-"""The stack program (stacks/__main__.py) under Pulumi's mocks, for every environment: what it declares is
-exactly the render (names and specs; nothing missing, nothing extra), alarm actions point at the right SNS
-topics, environments differ only by the catalog's overrides, and secrets stay secret."""
+"""The stack program (stacks/__main__.py) under Pulumi's mocks, for every environment, against the real
+render of the catalog: what it declares is exactly the render (names and specs; nothing missing, nothing
+extra) for Kubernetes, SNS/CloudWatch and Grafana; alarm actions point at the SNS topics of their severity;
+composites depend on their children; environments differ only by the catalog's overrides; secrets stay
+secret."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from conftest_deploy import ENVS, ROOT, rendered, strip_overrides, synthetic_artifacts, topic_name
+from conftest_deploy import (COMPOSITE, CW_DASHBOARD, ENVS, GRAFANA_DASHBOARD, GRAFANA_FOLDER, KUBE_TOKENS,
+                             METRIC_ALARM, ROOT, SERVICE, SIDECAR_LABEL, SUBSCRIPTION, TOPIC, copy_catalog,
+                             registered, rendered, stack_config)
 
+from generators.cloudwatch.actions import resolve_actions
 from generators.deploy import mocks
 from generators.deploy.mocks import MOCK_ACCOUNT
 
-KUBE_TOKENS = {  # written out independently of generators/deploy/mapping.py
-    "PrometheusRule": "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
-    "ConfigMap": "kubernetes:core/v1:ConfigMap",
-    "ServiceAccount": "kubernetes:core/v1:ServiceAccount",
-    "CronJob": "kubernetes:batch/v1:CronJob",
-    "Job": "kubernetes:batch/v1:Job",
-    "Role": "kubernetes:rbac.authorization.k8s.io/v1:Role",
-    "RoleBinding": "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-}
-METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
-CW_DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
-TOPIC = "aws:sns/topic:Topic"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-GRAFANA_DASHBOARD = "grafana:oss/dashboard:Dashboard"
-SERVICE = "mlmon:index:Service"
 REGION = "us-east-1"
 
 
 @pytest.fixture(scope="module")
-def real_runs():
-    return {env: mocks.run_stack_file(env) for env in ENVS}
+def runs():
+    """One mocked run of the committed stack config per environment, with the render it deploys."""
+    return {env: (mocks.run_stack_file(env), rendered(env)[1]) for env in ENVS}
 
 
-@pytest.fixture(scope="module")
-def synthetic_runs():
-    with synthetic_artifacts():
-        return {env: (mocks.run_stack_file(env), rendered(env)[1]) for env in ENVS}
+def _grafana_api(env) -> bool:
+    cfg = stack_config(env)
+    return bool((cfg.get("mlmon:grafana") or {}).get("url") and cfg.get("mlmon:grafanaToken"))
 
 
-def _kube_docs(artifacts, skip_dashboards=False):
+def _kube_docs(artifacts):
     for a in artifacts:
         if a.path.startswith("kubernetes/"):
             for doc in a.content:
-                if skip_dashboards and "grafana_dashboard" in doc["metadata"].get("labels", {}):
-                    continue
                 yield a.service, doc
 
 
-def _name(doc):
+def _is_sidecar(doc) -> bool:
+    return doc["kind"] == "ConfigMap" and SIDECAR_LABEL in (doc["metadata"].get("labels") or {})
+
+
+def _kname(doc):
     ns = doc["metadata"].get("namespace")
     return f"{ns}/{doc['metadata']['name']}" if ns else doc["metadata"]["name"]
 
 
-def _assert_kube_equal(run, artifacts, skip_dashboards=False):
-    expected = {(KUBE_TOKENS[d["kind"]], _name(d)): (svc, d) for svc, d in _kube_docs(artifacts, skip_dashboards)}
-    declared = {(r.type, r.name): r for r in run.resources if r.type.startswith("kubernetes:")}
-    assert set(declared) == set(expected), "declared Kubernetes objects differ from the render"
-    for key, (svc, doc) in expected.items():
-        r = declared[key]
-        assert r.plain_inputs() == doc, f"{key}: spec differs from the render"
-        assert (r.parent_type, r.parent) == (SERVICE, svc)
-        assert r.provider == "kubernetes"
-    return expected
+def _cw(artifacts, suffix):
+    """``[(service, body)]`` of the cloudwatch/<service><suffix> artifacts (".json": the metric alarms)."""
+    out = []
+    for a in artifacts:
+        if not a.path.startswith("cloudwatch/"):
+            continue
+        name = a.path.rsplit("/", 1)[1]
+        kind = next((s for s in (".composite.json", ".dashboard.json", ".topics.json") if name.endswith(s)), ".json")
+        if kind == suffix:
+            out += [(a.service, b) for b in (a.content if isinstance(a.content, list) else [a.content])]
+    return out
 
 
-# --- the real render (PrometheusRules today) --------------------------------------------------
+def _expected(env, artifacts) -> dict[tuple[str, str], str]:
+    """Every resource the stack must declare, ``(type, name) -> parent``, computed from the render and the
+    committed stack config alone."""
+    cfg = stack_config(env)
+    api = _grafana_api(env)
+    out: dict[tuple[str, str], str] = {}
+    for svc, doc in _kube_docs(artifacts):
+        if not (api and _is_sidecar(doc)):
+            out[(KUBE_TOKENS[doc["kind"]], _kname(doc))] = svc
+    for svc, b in _cw(artifacts, ".json"):
+        out[(METRIC_ALARM, b["AlarmName"])] = svc
+    for svc, b in _cw(artifacts, ".composite.json"):
+        out[(COMPOSITE, b["AlarmName"])] = svc
+    for svc, b in _cw(artifacts, ".dashboard.json"):
+        out[(CW_DASHBOARD, b["DashboardName"])] = svc
+    subs = cfg.get("mlmon:subscriptions") or {}
+    for svc, t in _cw(artifacts, ".topics.json"):
+        out.setdefault((TOPIC, t["Name"]), svc)  # a topic two services share: the first declares it
+        for i, s in enumerate(subs.get(t["Severity"], [])):
+            out[(SUBSCRIPTION, f"{t['Name']}-{s['protocol']}-{i}")] = svc
+    if api:
+        for a in artifacts:
+            if a.path.startswith("grafana/"):
+                out[(GRAFANA_DASHBOARD, a.content["uid"])] = a.service
+        out[(GRAFANA_FOLDER, "mlmon-folder")] = ""
+        out[("pulumi:providers:grafana", "grafana")] = ""
+    for svc in set(out.values()) - {""}:
+        out[(SERVICE, svc)] = ""
+    out[("pulumi:providers:kubernetes", "kubernetes")] = ""
+    out[("pulumi:providers:aws", "aws")] = ""
+    return out
+
+
+# --- nothing missing, nothing extra ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_declares_exactly_the_rendered_kubernetes_objects(real_runs, env):
-    run = real_runs[env]
-    catalog, artifacts = rendered(env)
-    expected = _assert_kube_equal(run, artifacts)
-    assert expected, "the render has Kubernetes objects to compare"
-    # one component per service that has artifacts, and nothing else besides the provider
-    services = {svc for svc, _ in expected.values()}
-    assert {r.name for r in run.of_type(SERVICE)} == services
-    extra = [r for r in run.resources
-             if not r.type.startswith("kubernetes:") and r.type != SERVICE and r.type != "pulumi:providers:kubernetes"]
-    assert extra == []
-    assert run.outputs["counts"] == {KUBE_TOKENS["PrometheusRule"]: len(expected)}
-    alerts = sorted(rule["alert"] for _, d in expected.values() for g in d["spec"]["groups"]
-                    for rule in g["rules"] if "alert" in rule)
-    assert run.outputs["alertNames"] == alerts
+def test_declares_exactly_the_rendered_resources(runs, env):
+    run, artifacts = runs[env]
+    expected = _expected(env, artifacts)
+    declared = {(r.type, r.name): r.parent for r in run.resources}
+    assert len(declared) == len(run.resources), "a resource is declared twice"
+    missing, extra = set(expected) - set(declared), set(declared) - set(expected)
+    assert not missing and not extra, f"missing: {sorted(missing)}; extra: {sorted(extra)}"
+    assert declared == expected, "parents differ"
+    # every kind of the issue is really exercised by the committed catalog
+    types_ = {t for t, _ in declared}
+    want = {KUBE_TOKENS[k] for k in ("PrometheusRule", "ServiceAccount", "CronJob", "Role", "RoleBinding")}
+    want |= {METRIC_ALARM, COMPOSITE, CW_DASHBOARD, TOPIC}
+    want |= {GRAFANA_DASHBOARD, GRAFANA_FOLDER} if _grafana_api(env) else {KUBE_TOKENS["ConfigMap"]}
+    assert want <= types_
+    counts = {}
+    for t, _ in declared:
+        if t != SERVICE and not t.startswith("pulumi:providers:"):
+            counts[t] = counts.get(t, 0) + 1
+    assert run.outputs["counts"] == counts
     assert run.outputs["environment"] == env
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_kubernetes_provider_uses_the_stack_context(real_runs, env):
-    import yaml
+def test_kubernetes_objects_equal_the_rendered_manifests(runs, env):
+    run, artifacts = runs[env]
+    declared = {(r.type, r.name): r for r in run.resources if r.type.startswith("kubernetes:")}
+    api = _grafana_api(env)
+    n = 0
+    for svc, doc in _kube_docs(artifacts):
+        if api and _is_sidecar(doc):
+            continue
+        r = declared[(KUBE_TOKENS[doc["kind"]], _kname(doc))]
+        assert r.plain_inputs() == doc, f"{r.type} {r.name}: spec differs from the render"
+        assert (r.parent_type, r.parent, r.provider) == (SERVICE, svc, "kubernetes")
+        n += 1
+    assert n == len(declared) > 40
+    crons = run.of_type(KUBE_TOKENS["CronJob"])
+    assert any(r.plain_inputs()["spec"].get("suspend") for r in crons), "remediation templates are suspended"
+    assert any(not r.plain_inputs()["spec"].get("suspend") for r in crons), "scheduled jobs run"
+    alerts = sorted(rule["alert"] for _, d in _kube_docs(artifacts) if d["kind"] == "PrometheusRule"
+                    for g in d["spec"]["groups"] for rule in g["rules"] if "alert" in rule)
+    assert run.outputs["alertNames"] == alerts
 
-    cfg = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{env}.yaml").read_text())["config"]
-    (provider,) = real_runs[env].of_type("pulumi:providers:kubernetes")
-    assert provider.plain_inputs()["context"] == cfg["mlmon:kubernetes"]["context"]
+
+@pytest.mark.parametrize("env", ENVS)
+def test_kubernetes_provider_uses_the_stack_context(runs, env):
+    (provider,) = runs[env][0].of_type("pulumi:providers:kubernetes")
+    assert provider.plain_inputs()["context"] == stack_config(env)["mlmon:kubernetes"]["context"]
+
+
+# --- CloudWatch and SNS --------------------------------------------------------------------------
+
+
+def _arn(topic, region=REGION):
+    return f"arn:aws:sns:{region}:{MOCK_ACCOUNT}:{topic}"
+
+
+ALARM_INPUTS = {
+    "name": "AlarmName", "alarmDescription": "AlarmDescription", "actionsEnabled": "ActionsEnabled",
+    "alarmActions": "AlarmActions", "okActions": "OKActions", "insufficientDataActions": "InsufficientDataActions",
+    "metricName": "MetricName", "namespace": "Namespace", "statistic": "Statistic",
+    "extendedStatistic": "ExtendedStatistic", "dimensions": "Dimensions", "period": "Period", "unit": "Unit",
+    "evaluationPeriods": "EvaluationPeriods", "datapointsToAlarm": "DatapointsToAlarm", "threshold": "Threshold",
+    "comparisonOperator": "ComparisonOperator", "treatMissingData": "TreatMissingData",
+    "evaluateLowSampleCountPercentiles": "EvaluateLowSampleCountPercentile", "metricQueries": "Metrics",
+    "tags": "Tags", "thresholdMetricId": "ThresholdMetricId",
+}
+COMPOSITE_INPUTS = {
+    "alarmName": "AlarmName", "alarmRule": "AlarmRule", "alarmDescription": "AlarmDescription",
+    "actionsEnabled": "ActionsEnabled", "alarmActions": "AlarmActions", "okActions": "OKActions",
+    "insufficientDataActions": "InsufficientDataActions", "tags": "Tags", "actionsSuppressor": "ActionsSuppressor",
+}
+QUERY_INPUTS = {"id": "Id", "expression": "Expression", "label": "Label", "returnData": "ReturnData",
+                "period": "Period", "accountId": "AccountId", "metric": "MetricStat"}
+
+
+def _boto3(inputs: dict, table: dict) -> dict:
+    """Pulumi inputs (camelCase, as the mock monitor receives them) back to boto3 parameters."""
+    out = {table[k]: v for k, v in inputs.items()}
+    if "Dimensions" in out:
+        out["Dimensions"] = [{"Name": k, "Value": v} for k, v in out["Dimensions"].items()]
+    if "Tags" in out:
+        out["Tags"] = [{"Key": k, "Value": v} for k, v in out["Tags"].items()]
+    if "Metrics" in out:
+        metrics = []
+        for q in out["Metrics"]:
+            m = {QUERY_INPUTS[k]: v for k, v in q.items()}
+            if "MetricStat" in m:
+                s = m["MetricStat"]
+                metric = {"Namespace": s["namespace"], "MetricName": s["metricName"]}
+                if "dimensions" in s:
+                    metric["Dimensions"] = [{"Name": k, "Value": v} for k, v in s["dimensions"].items()]
+                m["MetricStat"] = {"Metric": metric, "Period": s["period"], "Stat": s["stat"],
+                                   **({"Unit": s["unit"]} if "unit" in s else {})}
+            metrics.append(m)
+        out["Metrics"] = metrics
+    if "ActionsSuppressor" in out:
+        sup = out.pop("ActionsSuppressor")
+        out["ActionsSuppressor"] = sup["alarm"]
+        for k, name in (("waitPeriod", "ActionsSuppressorWaitPeriod"), ("extensionPeriod",
+                                                                         "ActionsSuppressorExtensionPeriod")):
+            if k in sup:
+                out[name] = sup[k]
+    return _fix_numbers(out)
+
+
+def _fix_numbers(v):
+    """The wire format carries every number as a float; botocore wants integers where the model says so."""
+    if isinstance(v, dict):
+        return {k: _fix_numbers(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_fix_numbers(x) for x in v]
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _unordered(v):
+    """Tags and Dimensions are sets in CloudWatch (and maps in pulumi-aws): compare them sorted; an empty
+    Dimensions list is the same as none."""
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            if k in ("Tags", "Dimensions"):
+                if x:
+                    out[k] = sorted((_unordered(i) for i in x), key=json.dumps)
+            else:
+                out[k] = _unordered(x)
+        return out
+    if isinstance(v, list):
+        return [_unordered(x) for x in v]
+    return _fix_numbers(v)
+
+
+def _validate_boto3(operation, params):
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    model = botocore.session.get_session().get_service_model("cloudwatch").operation_model(operation)
+    report = ParamValidator().validate(params, model.input_shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+def _arns(artifacts, region=REGION):
+    return {t["Name"]: _arn(t["Name"], region) for _, t in _cw(artifacts, ".topics.json")}
+
+
+def _assert_alarms_equal_render(run, artifacts, region=REGION):
+    """Metric and composite alarms: the rendered request bodies, with topic names resolved to the declared
+    topics' ARNs by the CloudWatch generator's own resolve_actions."""
+    arns = _arns(artifacts, region)
+    for token, suffix, table, op in ((METRIC_ALARM, ".json", ALARM_INPUTS, "PutMetricAlarm"),
+                                     (COMPOSITE, ".composite.json", COMPOSITE_INPUTS, "PutCompositeAlarm")):
+        bodies = {b["AlarmName"]: (svc, b) for svc, b in _cw(artifacts, suffix)}
+        declared = run.by_name(token)
+        assert set(declared) == set(bodies) and bodies, token
+        for name, (svc, body) in bodies.items():
+            r = declared[name]
+            got = _boto3(r.plain_inputs(), table)
+            assert _unordered(got) == _unordered(resolve_actions(body, arns)), name
+            _validate_boto3(op, got)
+            assert (r.parent_type, r.parent, r.provider) == (SERVICE, svc, "aws")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_alarms_equal_the_rendered_request_bodies(runs, env):
+    run, artifacts = runs[env]
+    _assert_alarms_equal_render(run, artifacts)
+    names = [b["AlarmName"] for s in (".json", ".composite.json") for _, b in _cw(artifacts, s)]
+    assert run.outputs["alarmNames"] == sorted(names)
+
+
+def _rule_children(body) -> set[str]:
+    """Alarm names in a composite's AlarmRule (the render writes ALARM("name")), and its suppressor."""
+    names = set(re.findall(r'(?:ALARM|OK|INSUFFICIENT_DATA)\("([^"]+)"\)', body["AlarmRule"]))
+    return names | ({body["ActionsSuppressor"]} if body.get("ActionsSuppressor") else set())
+
+
+def _assert_composites_depend_on_children(run, artifacts):
+    composites = _cw(artifacts, ".composite.json")
+    metric = {b["AlarmName"] for _, b in _cw(artifacts, ".json")}
+    declared = run.by_name(COMPOSITE)
+    seen: set[str] = set()
+    for _, body in composites:  # file order: children before parents
+        children = _rule_children(body)
+        assert children and children <= metric | seen, f"{body['AlarmName']} names an alarm declared after it"
+        deps = {d for d in declared[body["AlarmName"]].dependencies if d[0] in (METRIC_ALARM, COMPOSITE)}
+        want = {(METRIC_ALARM if c in metric else COMPOSITE, c) for c in children}
+        assert deps == want, body["AlarmName"]
+        seen.add(body["AlarmName"])
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_composites_depend_on_the_alarms_their_rule_names(runs, env):
+    run, artifacts = runs[env]
+    _assert_composites_depend_on_children(run, artifacts)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_cloudwatch_dashboards_and_topics_equal_the_render(runs, env):
+    run, artifacts = runs[env]
+    dashboards = {b["DashboardName"]: (svc, b) for svc, b in _cw(artifacts, ".dashboard.json")}
+    declared = run.by_name(CW_DASHBOARD)
+    assert set(declared) == set(dashboards) and dashboards
+    for name, (svc, body) in dashboards.items():
+        inputs = declared[name].plain_inputs()
+        assert inputs == {"dashboardName": body["DashboardName"], "dashboardBody": body["DashboardBody"]}
+        # declared after the service's alarms (Pulumi orders by dependencies)
+        own = {(t, b["AlarmName"]) for t, s in ((METRIC_ALARM, ".json"), (COMPOSITE, ".composite.json"))
+               for sv, b in _cw(artifacts, s) if sv == svc}
+        assert own and own <= set(declared[name].dependencies)
+    assert run.outputs["cloudwatchDashboards"] == sorted(dashboards)
+    topics = {}
+    for svc, t in _cw(artifacts, ".topics.json"):
+        topics.setdefault(t["Name"], svc)
+    assert {r.name: r.parent for r in run.of_type(TOPIC)} == topics
+    assert all(r.plain_inputs() == {"name": r.name} for r in run.of_type(TOPIC))
+    assert run.outputs["topicArns"] == {t: _arn(t) for t in topics}
+
+
+def _tag(body, key):
+    return next((t["Value"] for t in body.get("Tags", []) if t["Key"] == key), None)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_alarm_actions_reference_the_topics_of_their_severity(runs, env):
+    run, artifacts = runs[env]
+    topic_of = {t["Severity"]: t["Name"] for _, t in _cw(artifacts, ".topics.json")}
+    by_arn = {_arn(r.name): r.name for r in run.of_type(TOPIC)}
+    severities = set()
+    for _, body in _cw(artifacts, ".json"):
+        if not body.get("AlarmActions"):
+            continue  # building blocks of a composite notify through it
+        r = run.by_name(METRIC_ALARM)[body["AlarmName"]]
+        inputs = r.plain_inputs()
+        severity = _tag(body, "severity")
+        severities.add(severity)
+        want = topic_of[severity]
+        assert [by_arn[a] for a in inputs["alarmActions"]] == [want], body["AlarmName"]
+        assert [by_arn[a] for a in inputs["okActions"]] == [want], body["AlarmName"]
+        assert (TOPIC, want) in r.dependencies
+    assert {"warning", "critical"} <= severities
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_subscriptions_per_severity_with_secret_endpoints(runs, env):
+    run, artifacts = runs[env]
+    subs = stack_config(env).get("mlmon:subscriptions") or {}
+    topics = [t for _, t in _cw(artifacts, ".topics.json")]
+    expected = {(t["Name"], s["protocol"]) for t in topics for s in subs.get(t["Severity"], [])}
+    declared = run.of_type(SUBSCRIPTION)
+    assert {(r.plain_inputs()["topic"].rsplit(":", 1)[1], r.plain_inputs()["protocol"]) for r in declared} == expected
+    for r in declared:
+        assert r.secret_paths() == ["endpoint"], "the endpoint must reach the provider as a secret"
+    assert "subscriptions" in run.secret_outputs
+    if subs:
+        assert declared, f"{env} configures subscriptions"
+    plain = json.dumps({k: v for k, v in run.outputs.items() if k not in run.secret_outputs})
+    for r in declared:
+        assert r.plain_inputs()["endpoint"] not in plain
+
+
+def test_secret_endpoints_and_token_stay_secret_with_real_values():
+    endpoint = "oncall-secret-address@example.com"
+    token = "glsa_verysecrettoken"
+    kubeconfig = "apiVersion: v1\nclusters: []\n# secret-kubeconfig-marker\n"
+    values, secret = mocks.read_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml")
+    values["mlmon:subscriptions"] = json.dumps({"critical": [{"protocol": "email", "endpoint": endpoint}]})
+    values["mlmon:grafanaToken"] = token
+    values["mlmon:kubernetes"] = json.dumps({"context": "prod", "kubeconfig": kubeconfig})
+    run = mocks.run(values, secret | {"mlmon:subscriptions"}, stack="prod")
+    (provider,) = run.of_type("pulumi:providers:grafana")
+    assert provider.secret_paths() == ["auth"] and provider.plain_inputs()["auth"] == token
+    (k8s,) = run.of_type("pulumi:providers:kubernetes")
+    assert k8s.secret_paths() == ["kubeconfig"]
+    critical = next(t["Name"] for _, t in _cw(rendered("prod")[1], ".topics.json") if t["Severity"] == "critical")
+    subs = run.of_type(SUBSCRIPTION)
+    assert [r.name for r in subs] == [f"{critical}-email-0"]
+    assert subs[0].secret_paths() == ["endpoint"]
+    assert run.outputs["subscriptions"] == {critical: [{"protocol": "email", "endpoint": endpoint}]}
+    assert "subscriptions" in run.secret_outputs
+    plain = json.dumps({k: v for k, v in run.outputs.items() if k not in run.secret_outputs})
+    for value in (endpoint, token, "secret-kubeconfig-marker"):
+        assert value not in plain
+        for r in run.resources:  # the values only ever travel as secrets
+            if value in json.dumps(r.inputs):
+                assert r.secret_paths(), f"{r.type} {r.name} carries a secret in plain text"
+
+
+# --- Grafana -------------------------------------------------------------------------------------
+
+
+def test_grafana_api_delivery_replaces_the_sidecar_configmaps(runs):
+    assert _grafana_api("prod"), "stacks/Pulumi.prod.yaml configures Grafana's API"
+    run, artifacts = runs["prod"]
+    grafana = {a.content["uid"]: (a.service, a.content) for a in artifacts if a.path.startswith("grafana/")}
+    declared = run.by_name(GRAFANA_DASHBOARD)
+    assert set(declared) == set(grafana) and len(grafana) >= 5
+    (folder,) = run.of_type(GRAFANA_FOLDER)
+    assert folder.plain_inputs() == {"title": "mlmon (prod)", "uid": "mlmon-prod"}
+    for uid, r in declared.items():
+        inputs = r.plain_inputs()
+        assert json.loads(inputs["configJson"]) == grafana[uid][1]
+        assert inputs["folder"] == "mlmon-prod" and inputs["overwrite"] is True
+        assert (r.parent, r.provider) == (grafana[uid][0], "grafana")
+    sidecars = [d for _, d in _kube_docs(artifacts) if _is_sidecar(d)]
+    assert sidecars, "the render has sidecar ConfigMaps"
+    assert not [r for r in run.of_type(KUBE_TOKENS["ConfigMap"]) if SIDECAR_LABEL in
+                (r.plain_inputs()["metadata"].get("labels") or {})]
+    for d in sidecars:
+        assert any(s.startswith("kubernetes/") and d["metadata"]["name"] in s and "Grafana's API" in s
+                   for s in run.outputs["skipped"])
+    assert run.outputs["dashboardUids"] == sorted(grafana)
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_without_grafana_api_dashboards_go_as_sidecar_configmaps(runs, env):
+    assert not _grafana_api(env)
+    run, artifacts = runs[env]
+    assert not run.of_type(GRAFANA_DASHBOARD) and not run.of_type(GRAFANA_FOLDER)
+    grafana = {a.content["uid"]: a.content for a in artifacts if a.path.startswith("grafana/")}
+    carried = {}
+    for r in run.of_type(KUBE_TOKENS["ConfigMap"]):
+        if SIDECAR_LABEL in (r.plain_inputs()["metadata"].get("labels") or {}):
+            for text in r.plain_inputs()["data"].values():
+                doc = json.loads(text)
+                carried[doc["uid"]] = doc
+    # every rendered dashboard reaches Grafana through exactly its rendered JSON
+    assert carried == grafana and grafana
+    assert run.outputs["dashboardUids"] == sorted(grafana)
+    assert not [s for s in run.outputs["skipped"] if "NOT DEPLOYED" in s]
+    assert sum("delivered by its sidecar ConfigMap" in s for s in run.outputs["skipped"]) == len(grafana)
+
+
+# --- stack config selects and maps -------------------------------------------------------------
+
+
+def test_outputs_select_what_is_deployed():
+    run = mocks.run_stack_file("dev", overrides={"mlmon:outputs": ["cloudwatch"]})
+    types_ = {r.type for r in run.resources}
+    assert not any(t.startswith("kubernetes:") or t.startswith("grafana:") for t in types_)
+    assert "pulumi:providers:kubernetes" not in types_
+    assert {METRIC_ALARM, COMPOSITE, CW_DASHBOARD, TOPIC} <= types_
+    _assert_alarms_equal_render(run, rendered("dev")[1])
+    assert any("outputs does not include kubernetes" in s for s in run.outputs["skipped"])
+    assert any("outputs does not include grafana" in s for s in run.outputs["skipped"])
+
+
+def test_namespace_mapping_and_rule_selector_labels_are_applied():
+    run = mocks.run_stack_file("staging", overrides={"mlmon:kubernetes": {
+        "context": "staging", "namespaces": {"monitoring": "grafana"},
+        "ruleSelectorLabels": {"release": "kube-prometheus-stack", "prometheus": "ml"}}})
+    _, artifacts = rendered("staging")
+    sidecars = {d["metadata"]["name"] for _, d in _kube_docs(artifacts) if _is_sidecar(d)}
+    moved = {r.name for r in run.of_type(KUBE_TOKENS["ConfigMap"])
+             if r.plain_inputs()["metadata"]["namespace"] == "grafana"}
+    assert moved == {f"grafana/{n}" for n in sidecars} and sidecars
+    assert not [r for r in run.resources if r.type.startswith("kubernetes:")
+                and r.plain_inputs()["metadata"].get("namespace") == "monitoring"]
+    rules = run.of_type(KUBE_TOKENS["PrometheusRule"])
+    assert rules and all(r.plain_inputs()["metadata"]["labels"]["prometheus"] == "ml" for r in rules)
+    # everything else is exactly the render
+    for svc, doc in _kube_docs(artifacts):
+        if doc["metadata"].get("namespace") != "monitoring" and doc["kind"] != "PrometheusRule":
+            assert run.by_name(KUBE_TOKENS[doc["kind"]])[_kname(doc)].plain_inputs() == doc
+
+
+def test_moving_a_namespace_that_the_objects_refer_to_is_an_error():
+    """The remediations of rl-feedback-loop run `kubectl ... --namespace=crew` and its alerts' runbook
+    commands say `-n crew`: deploying them into another namespace would leave those pointing at crew."""
+    from generators.deploy.mapping import MappingError
+
+    record = []
+    with pytest.raises(MappingError) as exc:
+        mocks.run_stack_file("staging", record=record, overrides={"mlmon:kubernetes": {
+            "context": "staging", "namespaces": {"crew": "crew-staging"}}})
+    msg = str(exc.value)
+    assert "kubernetes/rl-feedback-loop.yaml" in msg and "refers to its namespace 'crew'" in msg
+    assert "-n crew" in msg and "crew-staging" in msg
+    assert record == []
+
+
+# --- environments differ exactly by the catalog's overrides -------------------------------------
 
 
 def _alerts_by_name(run):
@@ -124,307 +508,93 @@ def _overridden(catalog, a, b):
         return {al.name: (al.threshold, al.for_, al.severity) for rs in resolve(catalog, env) for al in rs.alerts}
 
     va, vb = view(a), view(b)
-    names = set(va) | set(vb)
-    return {n for n in names if va.get(n) != vb.get(n)}
+    return {n for n in set(va) | set(vb) if va.get(n) != vb.get(n)}
 
 
 @pytest.mark.parametrize("a,b", [("dev", "staging"), ("staging", "prod"), ("dev", "prod")])
-def test_environments_differ_exactly_by_the_catalogs_overrides(real_runs, a, b):
+def test_alerts_differ_exactly_by_the_catalogs_overrides(runs, a, b):
     catalog, _ = rendered(a)
-    ra, rb = _alerts_by_name(real_runs[a]), _alerts_by_name(real_runs[b])
+    ra, rb = _alerts_by_name(runs[a][0]), _alerts_by_name(runs[b][0])
     differing = {n for n in set(ra) | set(rb)
                  if n not in ra or n not in rb or _without_env(ra[n], a) != _without_env(rb[n], b)}
-    # and straight from the catalog files: every alert that names an override for a or b
     assert differing == _overridden(catalog, a, b)
     if (a, b) == ("dev", "prod"):
         assert {"ReasoningDriftHigh", "RAGInjectionBlockSpike"} <= differing
 
 
-def test_without_overrides_environments_declare_the_same_resources(tmp_path):
-    stripped = strip_overrides(ROOT / "alerts", tmp_path / "alerts")
-    runs = {env: mocks.run_stack_file(env, overrides={"mlmon:catalog": str(stripped),
-                                                      "mlmon:kubernetes": {"context": "same"}})
-            for env in ENVS}
-
-    def normal(run, env):
-        out = {}
-        for r in run.resources:
-            text = json.dumps(r.plain_inputs(), sort_keys=True).replace(f'"{env}"', '"<env>"')
-            out[(r.type, r.name, r.parent)] = text
-        return out
-
-    dev = normal(runs["dev"], "dev")
-    assert len(dev) > 5
-    for env in ("staging", "prod"):
-        assert normal(runs[env], env) == dev
+RENAMED = {"dev": "zqenva", "staging": "zqenvb", "prod": "zqenvc"}
+"""Environment names that occur nowhere else, so a run can be compared with another modulo the name."""
 
 
-# --- every artifact kind (synthetic artifacts through the real render registries) -------------
-
-
-@pytest.mark.parametrize("env", ENVS)
-def test_every_kubernetes_kind_is_declared_as_rendered(synthetic_runs, env):
-    run, artifacts = synthetic_runs[env]
-    grafana_api = env == "prod"  # stacks/Pulumi.prod.yaml configures a Grafana URL and token
-    expected = _assert_kube_equal(run, artifacts, skip_dashboards=grafana_api)
-    kinds = {tok for tok, _ in expected}
-    want = set(KUBE_TOKENS.values()) - ({KUBE_TOKENS["ConfigMap"]} if grafana_api else set())
-    assert kinds == want
-    for r in run.of_type(KUBE_TOKENS["CronJob"]):
-        assert r.plain_inputs()["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-
-
-def _boto3(inputs: dict, table: dict) -> dict:
-    """Pulumi inputs (camelCase, as the mock monitor receives them) back to boto3 parameters."""
+def _normal_runs(catalog_dir):
+    """Every environment under ONE stack config (only the environment differs), resources normalised:
+    ``(type, name, parent) -> inputs`` with the environment's name replaced by ``<env>``."""
     out = {}
-    for k, v in inputs.items():
-        target = table[k]
-        out[target] = v
-    if "Dimensions" in out:
-        out["Dimensions"] = [{"Name": k, "Value": v} for k, v in out["Dimensions"].items()]
-    if "Tags" in out:
-        out["Tags"] = [{"Key": k, "Value": v} for k, v in out["Tags"].items()]
-    if "Metrics" in out:
-        metrics = []
-        for q in out["Metrics"]:
-            m = {{"id": "Id", "expression": "Expression", "label": "Label", "returnData": "ReturnData",
-                  "period": "Period", "accountId": "AccountId", "metric": "MetricStat"}[k]: v for k, v in q.items()}
-            if "MetricStat" in m:
-                s = m["MetricStat"]
-                metric = {"Namespace": s["namespace"], "MetricName": s["metricName"]}
-                if "dimensions" in s:
-                    metric["Dimensions"] = [{"Name": k, "Value": v} for k, v in s["dimensions"].items()]
-                m["MetricStat"] = {"Metric": metric, "Period": s["period"], "Stat": s["stat"],
-                                   **({"Unit": s["unit"]} if "unit" in s else {})}
-            metrics.append(m)
-        out["Metrics"] = metrics
-    if "ActionsSuppressor" in out:
-        sup = out.pop("ActionsSuppressor")
-        out.update({"ActionsSuppressor": sup["alarm"], "ActionsSuppressorWaitPeriod": sup["waitPeriod"],
-                    "ActionsSuppressorExtensionPeriod": sup["extensionPeriod"]})
+    for env, token in RENAMED.items():
+        run = mocks.run({"mlmon:environment": token, "mlmon:catalog": str(catalog_dir),
+                         "mlmon:aws": json.dumps({"region": REGION}),
+                         "mlmon:kubernetes": json.dumps({"context": "same"})}, set(), stack=env)
+        out[env] = {(r.type, r.name.replace(token, "<env>"), r.parent):
+                    json.dumps(r.plain_inputs(), sort_keys=True).replace(token, "<env>") for r in run.resources}
     return out
 
 
-ALARM_INPUTS = {
-    "name": "AlarmName", "alarmDescription": "AlarmDescription", "actionsEnabled": "ActionsEnabled",
-    "alarmActions": "AlarmActions", "okActions": "OKActions", "insufficientDataActions": "InsufficientDataActions",
-    "metricName": "MetricName", "namespace": "Namespace", "statistic": "Statistic",
-    "extendedStatistic": "ExtendedStatistic", "dimensions": "Dimensions", "period": "Period", "unit": "Unit",
-    "evaluationPeriods": "EvaluationPeriods", "datapointsToAlarm": "DatapointsToAlarm", "threshold": "Threshold",
-    "comparisonOperator": "ComparisonOperator", "treatMissingData": "TreatMissingData",
-    "evaluateLowSampleCountPercentiles": "EvaluateLowSampleCountPercentile", "metricQueries": "Metrics",
-    "tags": "Tags", "thresholdMetricId": "ThresholdMetricId",
-}
-COMPOSITE_INPUTS = {
-    "alarmName": "AlarmName", "alarmRule": "AlarmRule", "alarmDescription": "AlarmDescription",
-    "actionsEnabled": "ActionsEnabled", "alarmActions": "AlarmActions", "okActions": "OKActions",
-    "insufficientDataActions": "InsufficientDataActions", "tags": "Tags", "actionsSuppressor": "ActionsSuppressor",
-}
-
-
-def _arn(topic):
-    return f"arn:aws:sns:{REGION}:{MOCK_ACCOUNT}:{topic}"
-
-
-def _unordered(v):
-    """Tags and Dimensions are sets in CloudWatch (and maps in pulumi-aws): compare them sorted."""
-    if isinstance(v, dict):
-        return {k: sorted(map(_unordered, x), key=json.dumps) if k in ("Tags", "Dimensions") else _unordered(x)
-                for k, x in v.items()}
-    if isinstance(v, list):
-        return [_unordered(x) for x in v]
-    return v
-
-
-def _with_arns(body):
-    out = dict(body)
-    for k in ("AlarmActions", "OKActions", "InsufficientDataActions"):
-        if k in out:
-            out[k] = [_arn(t) for t in out[k]]
-    return out
-
-
-def _cw(artifacts, suffix):
-    return [(a.service, b) for a in artifacts if a.path.startswith("cloudwatch/") and a.path.endswith(suffix)
-            for b in (a.content if isinstance(a.content, list) else [a.content])]
-
-
-def _validate_boto3(operation, params):
-    import botocore.session
-    from botocore.validate import ParamValidator
-
-    model = botocore.session.get_session().get_service_model("cloudwatch").operation_model(operation)
-    report = ParamValidator().validate(params, model.input_shape)
-    assert not report.has_errors(), report.generate_report()
-
-
-@pytest.mark.parametrize("env", ENVS)
-def test_metric_alarms_equal_the_rendered_put_metric_alarm_bodies(synthetic_runs, env):
-    run, artifacts = synthetic_runs[env]
-    bodies = [b for b in _cw(artifacts, ".json") if not any(
-        b[1] is x[1] for s in (".composite.json", ".dashboard.json", ".topics.json") for x in _cw(artifacts, s))]
-    expected = {b["AlarmName"]: (svc, b) for svc, b in bodies}
-    declared = run.by_name(METRIC_ALARM)
-    assert set(declared) == set(expected) and expected
-    for name, (svc, body) in expected.items():
-        r = declared[name]
-        got = _boto3(r.plain_inputs(), ALARM_INPUTS)
-        assert _unordered(got) == _unordered(_with_arns(body)), name
-        _validate_boto3("PutMetricAlarm", _fix_numbers(got))
-        assert (r.parent_type, r.parent, r.provider) == (SERVICE, svc, "aws")
-    assert run.outputs["alarmNames"] == sorted([*expected, *(b["AlarmName"] for _, b in _cw(artifacts, ".composite.json"))])
-
-
-def _fix_numbers(v):
-    """The wire format carries every number as a float; botocore wants integers where the model says so."""
-    if isinstance(v, dict):
-        return {k: _fix_numbers(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_fix_numbers(x) for x in v]
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
-
-
-@pytest.mark.parametrize("env", ENVS)
-def test_composite_alarms_dashboards_and_topics_equal_the_render(synthetic_runs, env):
-    run, artifacts = synthetic_runs[env]
-    composites = {b["AlarmName"]: b for _, b in _cw(artifacts, ".composite.json")}
-    declared = run.by_name(COMPOSITE)
-    assert set(declared) == set(composites) and composites
-    for name, body in composites.items():
-        got = _fix_numbers(_boto3(declared[name].plain_inputs(), COMPOSITE_INPUTS))
-        assert _unordered(got) == _unordered(_with_arns(body))
-        _validate_boto3("PutCompositeAlarm", got)
-    dashboards = {b["DashboardName"]: b for _, b in _cw(artifacts, ".dashboard.json")}
-    declared = run.by_name(CW_DASHBOARD)
-    assert {n: {"DashboardName": r.plain_inputs()["dashboardName"], "DashboardBody": r.plain_inputs()["dashboardBody"]}
-            for n, r in declared.items()} == dashboards
-    topics = {t["Name"] for _, t in _cw(artifacts, ".topics.json")}
-    assert {r.plain_inputs()["name"] for r in run.of_type(TOPIC)} == topics
-    assert run.outputs["topicArns"] == {t: _arn(t) for t in topics}
-
-
-@pytest.mark.parametrize("env", ENVS)
-def test_alarm_actions_reference_the_topics_of_their_severity(synthetic_runs, env):
-    run, _ = synthetic_runs[env]
-    catalog, _ = rendered(env)
-    from generators.resolve import resolve
-
-    severity = {f"{rs.name}-{a.name}": a.severity for rs in resolve(catalog, env) for a in rs.alerts}
-    topic_arn = {r.plain_inputs()["name"]: r for r in run.of_type(TOPIC)}
-    for name, r in run.by_name(METRIC_ALARM).items():
-        inputs = r.plain_inputs()
-        want = topic_name(r.parent, severity[name])
-        assert want in topic_arn, f"{name}: no topic {want} declared"
-        assert inputs["alarmActions"] == [_arn(want)] == inputs["okActions"]
-
-
-def _subscriptions_config(env):
+def _per_env_services(catalog_dir) -> set[str]:
+    """Services whose catalog file holds per-environment data (overrides, environment selectors)."""
     import yaml
 
-    cfg = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{env}.yaml").read_text())["config"]
-    return cfg.get("mlmon:subscriptions", {})
+    def has(v):
+        if isinstance(v, dict):
+            return "overrides" in v or "environments" in v or any(has(x) for x in v.values())
+        return isinstance(v, list) and any(has(x) for x in v)
+
+    out = set()
+    for f in catalog_dir.glob("*.yaml"):
+        doc = yaml.safe_load(f.read_text())
+        if f.name != "_defaults.yaml" and has(doc):
+            out.add(doc["service"])
+    return out
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_subscriptions_per_severity_with_secret_endpoints(synthetic_runs, env):
-    run, artifacts = synthetic_runs[env]
-    subs = _subscriptions_config(env)
-    topics = [t for _, t in _cw(artifacts, ".topics.json")]
-    expected = {(t["Name"], s["protocol"]) for t in topics for s in subs.get(t["Severity"], [])}
-    declared = run.of_type(SUBSCRIPTION)
-    assert {(r.plain_inputs()["topic"].rsplit(":", 1)[1], r.plain_inputs()["protocol"]) for r in declared} == expected
-    for r in declared:
-        assert r.secret_paths() == ["endpoint"], "the endpoint must reach the provider as a secret"
-    assert "subscriptions" in run.secret_outputs
-    if env != "dev":
-        assert declared, f"{env} configures subscriptions"
-    # no plain (non-secret) stack output carries a subscription endpoint
-    plain = json.dumps({k: v for k, v in run.outputs.items() if k not in run.secret_outputs})
-    for r in declared:
-        assert r.plain_inputs()["endpoint"] not in plain
+def test_environments_differ_only_in_services_with_overrides(tmp_path):
+    renamed = copy_catalog(ROOT / "alerts", tmp_path / "alerts", rename=RENAMED)
+    runs = _normal_runs(renamed)
+    with_overrides = _per_env_services(ROOT / "alerts")
+    assert with_overrides and with_overrides != {r[2] for r in runs["dev"]} - {""}
+    for a, b in (("dev", "staging"), ("staging", "prod"), ("dev", "prod")):
+        differing = {k for k in set(runs[a]) | set(runs[b]) if runs[a].get(k) != runs[b].get(k)}
+        assert differing, f"{a} and {b} differ by the catalog's overrides"
+        assert {parent for _, _, parent in differing} <= with_overrides
 
 
-def test_secret_endpoints_and_token_stay_secret_with_real_values():
-    endpoint = "oncall-secret-address@example.com"
-    token = "glsa_verysecrettoken"
-    with synthetic_artifacts():
-        values, secret = mocks.read_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml")
-        values["mlmon:subscriptions"] = json.dumps({"critical": [{"protocol": "email", "endpoint": endpoint}]})
-        values["mlmon:grafanaToken"] = token
-        run = mocks.run(values, secret | {"mlmon:subscriptions"}, stack="prod")
-    (provider,) = run.of_type("pulumi:providers:grafana")
-    assert provider.secret_paths() == ["auth"]
-    subs = run.of_type(SUBSCRIPTION)
-    assert subs and all(r.secret_paths() == ["endpoint"] for r in subs)
-    assert run.outputs["subscriptions"]["mlmon-boltit-pilot-critical"] == [{"protocol": "email", "endpoint": endpoint}]
-    assert "subscriptions" in run.secret_outputs
-    plain = json.dumps({k: v for k, v in run.outputs.items() if k not in run.secret_outputs})
-    assert endpoint not in plain and token not in plain
-    for r in run.resources:  # the token and endpoint only ever travel as secrets
-        text = json.dumps(r.inputs)
-        for value in (endpoint, token):
-            if value in text:
-                assert r.secret_paths(), f"{r.type} {r.name} carries a secret in plain text"
+def test_without_overrides_environments_declare_the_same_resources(tmp_path):
+    stripped = copy_catalog(ROOT / "alerts", tmp_path / "alerts", rename=RENAMED, strip=True)
+    runs = _normal_runs(stripped)
+    assert len(runs["dev"]) > 80
+    assert runs["staging"] == runs["dev"]
+    assert runs["prod"] == runs["dev"]
 
 
-def test_grafana_api_delivery_replaces_the_sidecar_configmaps(synthetic_runs):
-    run, artifacts = synthetic_runs["prod"]
-    grafana = {a.content["uid"]: a.content for a in artifacts if a.path.startswith("grafana/")}
-    declared = run.by_name(GRAFANA_DASHBOARD)
-    assert set(declared) == set(grafana) and grafana
-    (folder,) = run.of_type("grafana:oss/folder:Folder")
-    for uid, r in declared.items():
-        inputs = r.plain_inputs()
-        assert json.loads(inputs["configJson"]) == grafana[uid]
-        assert inputs["folder"] == folder.plain_inputs()["uid"] == "mlmon-prod"  # title "mlmon (prod)"
-        assert r.provider == "grafana"
-    assert not run.of_type(KUBE_TOKENS["ConfigMap"])
-    assert run.outputs["dashboardUids"] == sorted(grafana)
+# --- composite alarms built from window alarms (every CloudWatch monitor kind) ---------------------
 
 
-@pytest.mark.parametrize("env", ["dev", "staging"])
-def test_without_grafana_api_dashboards_go_as_sidecar_configmaps(synthetic_runs, env):
-    run, artifacts = synthetic_runs[env]
-    assert not run.of_type(GRAFANA_DASHBOARD)
-    sidecar = [r for r in run.of_type(KUBE_TOKENS["ConfigMap"])
-               if "grafana_dashboard" in r.plain_inputs()["metadata"]["labels"]]
-    uids = {a.content["uid"] for a in artifacts if a.path.startswith("grafana/")}
-    assert len(sidecar) == len(uids) - 1
-    carried = sorted(uid for r in sidecar for text in r.plain_inputs()["data"].values()
-                     for uid in [json.loads(text)["uid"]])
-    assert run.outputs["dashboardUids"] == carried
-    # the CloudWatch service's dashboard has no sidecar ConfigMap in the synthetic render: said so, loudly
-    (line,) = [s for s in run.outputs["skipped"] if s.startswith("grafana/mlmon-boltit-pilot.json")]
-    assert "NOT DEPLOYED" in line
-    assert sum("delivered by its sidecar ConfigMap" in s for s in run.outputs["skipped"]) == len(carried)
+def test_ratio_composites_are_declared_after_and_depend_on_their_children(tmp_path):
+    from conftest_cloudwatch import ALL_KINDS, DEFAULTS, write_catalog
+
+    catalog_dir = write_catalog(tmp_path, {"_defaults.yaml": DEFAULTS, "cw-kinds.yaml": ALL_KINDS})
+    run = mocks.run({"mlmon:environment": "prod", "mlmon:catalog": str(catalog_dir),
+                     "mlmon:outputs": json.dumps(["cloudwatch"]),
+                     "mlmon:aws": json.dumps({"region": "eu-west-1"})}, set(), stack="prod")
+    _, artifacts = rendered("prod", catalog_dir)
+    composites = [b for _, b in _cw(artifacts, ".composite.json")]
+    assert len(composites) >= 2, "window composites and the service roll-up"
+    health = composites[-1]
+    assert any(c["AlarmName"] in _rule_children(health) for c in composites[:-1]), "a composite of composites"
+    _assert_alarms_equal_render(run, artifacts, region="eu-west-1")
+    _assert_composites_depend_on_children(run, artifacts)
 
 
-def test_outputs_select_what_is_deployed():
-    with synthetic_artifacts():
-        run = mocks.run_stack_file("dev", overrides={"mlmon:outputs": ["cloudwatch"]})
-    types_ = {r.type for r in run.resources}
-    assert not any(t.startswith("kubernetes:") or t == "pulumi:providers:kubernetes" for t in types_)
-    assert METRIC_ALARM in types_
-    assert any("outputs does not include kubernetes" in s for s in run.outputs["skipped"])
-
-
-def test_namespace_mapping_and_rule_selector_labels_are_applied():
-    with synthetic_artifacts():
-        run = mocks.run_stack_file("staging", overrides={"mlmon:kubernetes": {
-            "context": "staging", "namespaces": {"crew": "crew-staging"},
-            "ruleSelectorLabels": {"release": "kube-prometheus-stack", "prometheus": "ml"}}})
-        _, artifacts = rendered("staging")
-    crew = [r for r in run.resources if r.type.startswith("kubernetes:") and r.parent == "rl-feedback-loop"]
-    assert crew and all(r.plain_inputs()["metadata"]["namespace"] == "crew-staging" for r in crew)
-    assert all(r.name.startswith("crew-staging/") for r in crew)
-    (binding,) = [r for r in crew if r.type == KUBE_TOKENS["RoleBinding"]]
-    assert binding.plain_inputs()["subjects"][0]["namespace"] == "crew-staging"
-    for r in run.of_type(KUBE_TOKENS["PrometheusRule"]):
-        assert r.plain_inputs()["metadata"]["labels"]["prometheus"] == "ml"
-    others = [r for r in run.resources if r.type.startswith("kubernetes:") and r.parent != "rl-feedback-loop"]
-    assert all(r.plain_inputs()["metadata"]["namespace"] != "crew-staging" for r in others)
+# --- what the program cannot deploy fails before anything is declared ------------------------------
 
 
 def test_an_unknown_kind_fails_before_anything_is_declared():
@@ -432,15 +602,14 @@ def test_an_unknown_kind_fails_before_anything_is_declared():
     from generators.deploy.mapping import MappingError
 
     def ingress(rs):
+        if rs.name != "rl-feedback-loop":
+            return []
         return [{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "x"}}]
 
-    render_mod.KUBERNETES_GENERATORS.append(ingress)
     record = []
-    try:
-        with pytest.raises(MappingError, match="Ingress"):
+    with registered(render_mod.KUBERNETES_GENERATORS, ingress):
+        with pytest.raises(MappingError, match="kubernetes/rl-feedback-loop.yaml .*Ingress"):
             mocks.run_stack_file("dev", record=record)
-    finally:
-        render_mod.KUBERNETES_GENERATORS.remove(ingress)
     assert record == []
 
 
@@ -451,11 +620,8 @@ def test_an_unknown_artifact_directory_fails_before_anything_is_declared():
     def other(rs):
         return {f"alertmanager/{rs.name}.yaml": {"route": {}}}
 
-    render_mod.FILE_GENERATORS.append(other)
     record = []
-    try:
+    with registered(render_mod.FILE_GENERATORS, other):
         with pytest.raises(MappingError, match="alertmanager/"):
             mocks.run_stack_file("dev", record=record)
-    finally:
-        render_mod.FILE_GENERATORS.remove(other)
     assert record == []

@@ -57,7 +57,9 @@ class KubernetesConfig(Strict):
     namespace: str | None = None
     """Namespace for objects that name none (the provider's default namespace)."""
     namespaces: dict[str, EnvName] = Field(default_factory=dict)
-    """Rendered namespace -> namespace to deploy into (e.g. ``{production: production-eu}``)."""
+    """Rendered namespace -> namespace to deploy into (e.g. ``{monitoring: grafana}`` for the dashboard
+    ConfigMaps). An object that refers to its namespace elsewhere (a remediation's ``kubectl -n``, a runbook
+    command, a PromQL ``namespace=`` matcher) cannot be moved: that is an error naming the reference."""
     rule_selector_labels: dict[str, str] = Field(default_factory=dict, alias="ruleSelectorLabels")
     """Labels this cluster's prometheus-operator selects PrometheusRules by (its ``ruleSelector``); added
     to every PrometheusRule. A label the render already sets to another value is an error."""

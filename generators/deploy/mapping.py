@@ -9,6 +9,7 @@ CloudWatch request bodies (boto3 parameter names) map field by field to the pulu
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,11 @@ def kube_object(manifest: dict, where: str, *, namespaces: dict[str, str] | None
                 rule_labels: dict[str, str] | None = None) -> KubeObject:
     """Map one manifest, applying the deploy-time settings of the stack: ``namespaces`` (rendered namespace
     -> deployed namespace, also in RoleBinding subjects) and ``rule_labels`` (added to PrometheusRules).
-    The manifest itself is not modified."""
+    The manifest itself is not modified.
+
+    A namespace is only moved when nothing else in the object refers to it (a kubectl ``-n``/``--namespace``
+    in a remediation's arguments or a runbook annotation, a PromQL ``namespace="..."`` matcher): such an
+    object would act on the old namespace after the move, so it is an error instead."""
     if not isinstance(manifest, dict):
         raise MappingError(f"{where}: expected a Kubernetes object (mapping), got {type(manifest).__name__}")
     api_version, kind_name = manifest.get("apiVersion"), manifest.get("kind")
@@ -99,8 +104,17 @@ def kube_object(manifest: dict, where: str, *, namespaces: dict[str, str] | None
                            f"kubernetes {kind.resource} (known: {', '.join(kind.fields)})")
     args = {kind.fields[k]: copy.deepcopy(v) for k, v in manifest.items() if k in kind.fields}
     namespaces = namespaces or {}
-    if meta.get("namespace") in namespaces:
-        meta["namespace"] = namespaces[meta["namespace"]]
+    if meta.get("namespace") in namespaces and namespaces[meta["namespace"]] != meta["namespace"]:
+        old = meta["namespace"]
+        ref = _namespace_reference(manifest, old)
+        if ref is not None:
+            path, text = ref
+            raise MappingError(
+                f"{where}: {kind_name} {name} refers to its namespace {old!r} in {path} ({text!r}); moving it "
+                f"to {namespaces[old]!r} at deploy time (mlmon:kubernetes.namespaces) would leave that "
+                f"reference pointing at {old!r}. Deploy {old!r} unmapped, or change the namespace in the "
+                "catalog so the render writes it everywhere")
+        meta["namespace"] = namespaces[old]
     if kind_name == "RoleBinding":
         for subject in args.get("subjects") or []:
             if subject.get("namespace") in namespaces:
@@ -114,6 +128,57 @@ def kube_object(manifest: dict, where: str, *, namespaces: dict[str, str] | None
             labels[k] = v
     ns = meta.get("namespace")
     return KubeObject(kind, api_version, kind_name, f"{ns}/{name}" if ns else name, meta, args)
+
+
+def _namespace_reference(manifest: dict, ns: str) -> tuple[str, str] | None:
+    """The first place (path, text) where ``manifest`` names namespace ``ns`` in its content, besides
+    ``metadata.namespace`` and RoleBinding subjects (which the mapping rewrites): a kubectl ``-n ns`` /
+    ``--namespace=ns`` argument or command, or a PromQL ``namespace="ns"`` matcher."""
+    pattern = re.compile(r'(?:(?<![\w-])-n[\s=]+|--namespace[\s=]+|\bnamespace\s*=~?\s*"?)'
+                         + re.escape(ns) + r'(?![\w.-])')
+
+    def walk(v, path):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if path == "metadata" and k == "namespace":
+                    continue
+                if path.startswith("subjects[") and k == "namespace":
+                    continue
+                found = walk(x, f"{path}.{k}" if path else str(k))
+                if found:
+                    return found
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                found = walk(x, f"{path}[{i}]")
+                if found:
+                    return found
+        elif isinstance(v, str):
+            m = pattern.search(v)
+            if m:
+                return path, v[max(0, m.start() - 40):m.end() + 10]
+        return None
+
+    found = walk(manifest, "")
+    if found:
+        return found
+    return _argv_reference(manifest, ns, "")
+
+
+def _argv_reference(v, ns: str, path: str) -> tuple[str, str] | None:
+    """``["-n", ns]`` / ``["--namespace", ns]`` as separate items of a list (container args/command)."""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            found = _argv_reference(x, ns, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            if x in ("-n", "--namespace") and i + 1 < len(v) and v[i + 1] == ns:
+                return f"{path}[{i}]", f"{x} {ns}"
+            found = _argv_reference(x, ns, f"{path}[{i}]")
+            if found:
+                return found
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -256,11 +321,29 @@ def topics(items: list, where: str) -> list[tuple[str, str]]:
 
 
 def action_topics(body: dict) -> list[str]:
-    """The topic names a request body's action lists refer to, in first-seen order."""
+    """The topic names a request body's action lists refer to, in first-seen order. Entries that already
+    are ARNs (``arn:...``) name no topic of the stack and are left as they are."""
     seen: list[str] = []
     for key in ACTION_KEYS:
         for name in body.get(key) or []:
-            if name not in seen:
+            if isinstance(name, str) and not name.startswith("arn:") and name not in seen:
                 seen.append(name)
     return seen
 
+
+_RULE_REF = re.compile(r'\b(?:ALARM|OK|INSUFFICIENT_DATA)\(\s*(?:"([^"]+)"|([^\s()"]+))\s*\)')
+
+
+def composite_children(body: dict) -> list[str]:
+    """The alarms a ``PutCompositeAlarm`` body needs to exist before it: the alarms its ``AlarmRule``
+    references by name (``ALARM("name")``, ``OK(name)``, ``INSUFFICIENT_DATA(...)``) and its
+    ``ActionsSuppressor``, in first-seen order. References by ARN (``arn:...``) point at alarms outside
+    the stack and are not listed."""
+    refs = [q or bare for q, bare in _RULE_REF.findall(str(body.get("AlarmRule") or ""))]
+    if body.get("ActionsSuppressor"):
+        refs.append(body["ActionsSuppressor"])
+    out: list[str] = []
+    for ref in refs:
+        if not ref.startswith("arn:") and ref not in out:
+            out.append(ref)
+    return out

@@ -1,7 +1,7 @@
 """Run the real stack program (``stacks/__main__.py``) under Pulumi's mocks (``pulumi.runtime.set_mocks``).
 
 No Pulumi CLI, no provider plugins, no credentials: the mock monitor records every resource the program
-registers (type token, logical name, parent, provider, inputs) and answers with the inputs plus the few
+registers (type token, logical name, parent, provider, inputs, dependencies) and answers with the inputs plus the few
 outputs providers compute (an SNS topic's ARN, a Grafana folder's uid). ``mlmon plan`` prints the record;
 the tests compare it to the render.
 """
@@ -32,6 +32,9 @@ class Declared:
     provider: str
     inputs: dict
     custom: bool
+    dependencies: list[tuple[str, str]] = field(default_factory=list)
+    """``(type, name)`` of every resource this one waits for: ``depends_on`` and the resources whose
+    outputs flow into its inputs (e.g. a topic's ARN in an alarm's actions)."""
 
     def plain_inputs(self) -> dict:
         """Inputs with secret markers removed (the values as the provider would receive them)."""
@@ -126,7 +129,8 @@ def run(config: dict[str, str], secret_keys: set[str] | None = None, stack: str 
                 result.resources.append(Declared(
                     request.type, request.name, ptype, pname,
                     _parse_urn(request.provider)[1] if request.provider else "",
-                    rpc.deserialize_properties(request.object), bool(request.custom)))
+                    rpc.deserialize_properties(request.object), bool(request.custom),
+                    [_parse_urn(u) for u in request.dependencies]))
             return super().RegisterResource(request)
 
     config_region = None

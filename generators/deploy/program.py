@@ -7,6 +7,12 @@
    any resource is declared);
 4. declare them (:func:`declare`): explicit providers, one ``mlmon:index:Service`` component per service as
    parent, alarm actions wired to the SNS topics' ARNs; export the stack outputs.
+
+Declaration order (and ``depends_on``) follows what CloudWatch needs: Kubernetes objects and SNS topics,
+then every metric alarm, then the composite alarms in file order (children before parents; each composite
+``depends_on`` exactly the alarms its ``AlarmRule`` and ``ActionsSuppressor`` name), then the CloudWatch
+dashboards (each ``depends_on`` its service's alarms) and Grafana dashboards. Pulumi orders operations by
+these dependencies, not by declaration order.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ class Alarm:
     args: dict
     body: dict
     where: str
+    children: list[str] = field(default_factory=list)
+    """For a composite: the alarms it references (they are declared before it and it depends on them)."""
 
 
 @dataclass
@@ -92,6 +100,7 @@ def plan(cfg: StackConfig, artifacts) -> Plan:
                                       "NOT DEPLOYED (configure mlmon:grafana.url and mlmon:grafanaToken)"))
     _check_topics(p)
     _check_unique(p)
+    _check_composites(p)
     return p
 
 
@@ -130,7 +139,8 @@ def _plan_cloudwatch(cfg: StackConfig, p: Plan, a) -> None:
         sp.topics.extend(mapping.topics(a.content, a.path))
     elif name.endswith(".composite.json"):
         for i, body in enumerate(_as_list(a)):
-            sp.composites.append(Alarm(mapping.composite_alarm_args(body, f"{a.path}[{i}]"), body, f"{a.path}[{i}]"))
+            sp.composites.append(Alarm(mapping.composite_alarm_args(body, f"{a.path}[{i}]"), body, f"{a.path}[{i}]",
+                                       mapping.composite_children(body)))
     elif name.endswith(".dashboard.json"):
         bodies = a.content if isinstance(a.content, list) else [a.content]
         sp.cw_dashboards.extend(mapping.dashboard_args(b, a.path) for b in bodies)
@@ -170,6 +180,24 @@ def _check_topics(p: Plan) -> None:
             if missing:
                 raise MappingError(f"{alarm.where}: actions name SNS topic(s) {', '.join(missing)} that no "
                                    "cloudwatch/*.topics.json artifact declares")
+
+
+def _check_composites(p: Plan) -> None:
+    """Every alarm a composite names is declared by this stack before it: a metric alarm, or a composite
+    earlier in file order (CloudWatch rejects a composite whose rule names an alarm that does not exist)."""
+    metric = {a.args["name"] for sp in p.services.values() for a in sp.alarms}
+    composites = [c for sp in p.services.values() for c in sp.composites]
+    order = {c.args["alarm_name"]: i for i, c in enumerate(composites)}
+    for i, c in enumerate(composites):
+        for child in c.children:
+            if child in metric or order.get(child, len(composites)) < i:
+                continue
+            if child in order:
+                raise MappingError(f"{c.where}: composite alarm {c.args['alarm_name']!r} names {child!r}, which "
+                                   f"comes after it ({composites[order[child]].where}); composites must be "
+                                   "listed children before parents")
+            raise MappingError(f"{c.where}: composite alarm {c.args['alarm_name']!r} names alarm {child!r}, "
+                               "which no cloudwatch/*.json artifact of this stack declares")
 
 
 def _check_unique(p: Plan) -> None:
@@ -241,17 +269,16 @@ def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
     dashboard_uids: list[str] = []
     alert_names: list[str] = []
 
+    components = {sp.name: pulumi.ComponentResource(COMPONENT_TYPE, sp.name, None, None) for sp in services}
+    alarms_by_name: dict[str, Any] = {}
+
+    # 1. Kubernetes objects, SNS topics and subscriptions, metric alarms
     for sp in services:
-        component = pulumi.ComponentResource(COMPONENT_TYPE, sp.name, None, None)
-        outputs: dict[str, Any] = {}
-        # Kubernetes
+        component = components[sp.name]
         for o in sp.kube:
             _declare_kube(o, provider_opts(component, k8s_provider))
             count(o.kind.type_token)
         alert_names.extend(sp.alerts)
-        if sp.alerts:
-            outputs["alerts"] = list(sp.alerts)
-        # SNS topics and subscriptions
         for topic_name, severity in sp.topics:
             if topic_name in arn_by_topic:
                 continue
@@ -267,32 +294,39 @@ def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
                 count("aws:sns/topicSubscription:TopicSubscription")
                 subscriptions_out.setdefault(topic_name, []).append(
                     {"protocol": sub.protocol, "endpoint": sub.endpoint})
-        # CloudWatch alarms and dashboards
-        metric_alarms = []
+    for sp in services:
         for alarm in sp.alarms:
             import pulumi_aws as aws
 
             args = {**alarm.args, **_actions(alarm.body, arn_by_topic, ACTION_ARGS_METRIC)}
-            metric_alarms.append(aws.cloudwatch.MetricAlarm(
-                alarm.args["name"], **args, opts=provider_opts(component, aws_provider)))
+            alarms_by_name[alarm.args["name"]] = aws.cloudwatch.MetricAlarm(
+                alarm.args["name"], **args, opts=provider_opts(components[sp.name], aws_provider))
             count("aws:cloudwatch/metricAlarm:MetricAlarm")
             alarm_names.append(alarm.args["name"])
+    # 2. composite alarms in file order: each after (and depending on) the alarms its rule names
+    for sp in services:
         for alarm in sp.composites:
             import pulumi_aws as aws
 
             args = {**alarm.args, **_actions(alarm.body, arn_by_topic, ACTION_ARGS_METRIC)}
-            # the rule names this service's metric alarms: create them first
-            aws.cloudwatch.CompositeAlarm(alarm.args["alarm_name"], **args,
-                                          opts=provider_opts(component, aws_provider, depends_on=metric_alarms))
+            children = [alarms_by_name[c] for c in alarm.children]
+            alarms_by_name[alarm.args["alarm_name"]] = aws.cloudwatch.CompositeAlarm(
+                alarm.args["alarm_name"], **args,
+                opts=provider_opts(components[sp.name], aws_provider, depends_on=children))
             count("aws:cloudwatch/compositeAlarm:CompositeAlarm")
             alarm_names.append(alarm.args["alarm_name"])
+    # 3. dashboards: CloudWatch (after the service's alarms, which its widgets may show), then Grafana
+    for sp in services:
+        component = components[sp.name]
+        own_alarms = [alarms_by_name[a.args["name"]] for a in sp.alarms] + \
+                     [alarms_by_name[a.args["alarm_name"]] for a in sp.composites]
         for d in sp.cw_dashboards:
             import pulumi_aws as aws
 
-            aws.cloudwatch.Dashboard(d["dashboard_name"], **d, opts=provider_opts(component, aws_provider))
+            aws.cloudwatch.Dashboard(d["dashboard_name"], **d,
+                                     opts=provider_opts(component, aws_provider, depends_on=own_alarms))
             count("aws:cloudwatch/dashboard:Dashboard")
             cw_dashboards.append(d["dashboard_name"])
-        # Grafana (API delivery)
         for uid, dashboard in sp.grafana:
             import pulumiverse_grafana as grafana
 
@@ -304,7 +338,7 @@ def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
         for o in sp.kube:
             if o.kind_name == "ConfigMap" and cfg.grafana.sidecar_label in (o.metadata.get("labels") or {}):
                 dashboard_uids.extend(_uids_in_configmap(o))
-        component.register_outputs(outputs)
+        components[sp.name].register_outputs({"alerts": list(sp.alerts)} if sp.alerts else {})
 
     return {
         "environment": cfg.environment,
@@ -325,17 +359,19 @@ ACTION_ARGS_METRIC = {"AlarmActions": "alarm_actions", "OKActions": "ok_actions"
 
 def _actions(body: dict, arn_by_topic: dict, names: dict) -> dict:
     """The action arguments of ``body`` with topic names resolved to the topics' ARN outputs, through
-    ``generators.cloudwatch.actions.resolve_actions`` (the CloudWatch generator's own resolver)."""
-    topics = mapping.action_topics(body)
-    if not topics:
+    ``generators.cloudwatch.actions.resolve_actions`` (the CloudWatch generator's own resolver; entries
+    that already are ARNs stay as they are)."""
+    present = [k for k in ACTION_KEYS if k in body]
+    if not present:
         return {}
     import pulumi
 
     from ..cloudwatch.actions import resolve_actions
 
+    topics = mapping.action_topics(body)
     resolved = pulumi.Output.all(*[arn_by_topic[t] for t in topics]).apply(
         lambda arns: resolve_actions(body, dict(zip(topics, arns))))
-    return {names[k]: resolved.apply(lambda b, k=k: list(b.get(k) or [])) for k in ACTION_KEYS if k in body}
+    return {names[k]: resolved.apply(lambda b, k=k: list(b[k])) for k in present}
 
 
 def _declare_kube(o: mapping.KubeObject, opts) -> None:
