@@ -196,10 +196,9 @@ def score(s, times: list[int], for_: int) -> dict:
         return row
     runs = s.condition_runs()
     onset = s.onset
-    clear = None
+    clear = None  # when the condition stops holding after recovery (reference model)
     if s.recover is not None:
-        after = [r for r in runs if r[0] * iv <= max(s.recover, onset or 0) + 10 ** 9]
-        clear = (after[-1][1] + 1) * iv if after else s.recover
+        clear = (runs[-1][1] + 1) * iv if runs else s.recover
     deadline = (onset if onset is not None else s.t0) + for_ + 2 * iv
     allowed_end = (clear if clear is not None else s.end) + 2 * iv
     inside = [e for e in eps if e[1] >= s.t0 and e[0] <= allowed_end]
