@@ -44,7 +44,7 @@ for p in (str(ROOT), str(HERE)):
 
 import yaml  # noqa: E402
 
-from generators.durations import format_duration, parse_duration  # noqa: E402
+from generators.durations import format_duration  # noqa: E402
 from generators.errors import CatalogError  # noqa: E402
 from generators.loader import catalog_files, load_catalog  # noqa: E402
 from generators.render import render  # noqa: E402

@@ -160,9 +160,9 @@ def measure(n: int, env: str, repeat: int, profile: str | None = None, pulumi: b
         serialize_all(render(catalog, env))
         prof.disable()
         prof.dump_stats(profile)
-        stats = pstats.Stats(prof)
-        stats.sort_stats("cumulative")
         out["profile"] = profile
+        out["profile_top"] = [f"{fn[2]} ({Path(fn[0]).name}:{fn[1]}): {st[3]:.2f}s cumulative"
+                              for fn, st in sorted(pstats.Stats(prof).stats.items(), key=lambda kv: -kv[1][3])[:12]]
     if pulumi:
         out["pulumi"] = pulumi_timing(catalog, env)
     return out

@@ -21,10 +21,8 @@ from dataclasses import dataclass, field, replace
 from generators.durations import format_duration
 from generators.model import (AbsentMonitor, FailuresMonitor, FlagMonitor, LatencyMonitor, RatioMonitor,
                               StalledMonitor, ThresholdMonitor, TrendMonitor)
-from generators.prometheus.expressions import (PER_SECONDS, burn_windows, ratio_by,
-                                               threshold_in_metric_units)
+from generators.prometheus.expressions import PER_SECONDS, burn_windows, threshold_in_metric_units
 from generators.prometheus.unittests import _split_counters, base_labels, fmt, series_name
-from generators.promql import matcher_op
 
 LOOKBACK = 300  # Prometheus' default lookback delta: an instant selector sees samples up to 5m old
 COUNTER_BASE = 1000.0
