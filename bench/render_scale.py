@@ -11,8 +11,9 @@ Measured separately (best of ``--repeat`` runs, wall clock):
   (``yaml.CSafeDumper``) and ``json.dumps``;
 * ``peak_mb``: peak traced Python memory (tracemalloc) of one load + render + serialise, in a separate run
   so tracing does not distort the timings;
-* ``pulumi_seconds``: the Pulumi program under ``pulumi.runtime.set_mocks`` when ``--pulumi`` is given and a
-  stack program is importable (``stacks``); otherwise reported as not available.
+* ``pulumi``: with ``--pulumi``, the Pulumi stack program under ``pulumi.runtime.set_mocks`` on the same
+  catalog (seconds and resources declared), when the checkout has the stack program; otherwise reported
+  as not available.
 
     PYTHONPATH=$PWD python bench/render_scale.py --services 1000 --json
     PYTHONPATH=$PWD python bench/render_scale.py --sweep 100,1000,2000     # and the linearity ratio
@@ -93,24 +94,28 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
-def pulumi_timing(catalog, env: str) -> dict:
-    """Time the stack program under Pulumi's mocks, if this checkout has one.
+def pulumi_timing(n: int, env: str) -> dict:
+    """Time the stack program under Pulumi's mocks on the synthetic catalog, if this checkout has one.
 
-    Contract (for the stack program, issue 6): a module ``stacks`` (or ``stacks.program``) exposing
-    ``run_under_mocks(catalog, env)`` that declares every resource of ``env`` under
-    ``pulumi.runtime.set_mocks`` and returns the number of resources."""
-    for name in ("stacks", "stacks.program"):
-        if importlib.util.find_spec(name.split(".")[0]) is None:
-            return {"available": False, "reason": "no `stacks` package in this checkout"}
+    Uses the stack program's own runner (``generators.deploy.mocks.run_stack_file``, issue 6): the real
+    ``stacks/__main__.py`` with the config of ``stacks/Pulumi.<env>.yaml`` and ``mlmon:catalog`` pointed
+    at the synthetic catalog written to a temporary directory. The time includes what the program does
+    itself: load and validate the catalog, render, plan and declare every resource."""
+    if importlib.util.find_spec("pulumi") is None:
+        return {"available": False, "reason": "pulumi is not installed (the `deploy` extra)"}
+    try:
+        from generators.deploy.mocks import run_stack_file
+    except ImportError as exc:
+        return {"available": False, "reason": f"no stack program runner in this checkout ({exc})"}
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mlmon-bench-catalog-") as tmp:
+        synth.write_catalog(n, tmp)
         try:
-            mod = importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - reported, not fatal
-            return {"available": False, "reason": f"importing {name} failed: {exc.__class__.__name__}: {exc}"}
-        fn = getattr(mod, "run_under_mocks", None)
-        if fn is not None:
-            t, n = _timed(lambda: fn(catalog, env))
-            return {"available": True, "seconds": round(t, 3), "resources": n}
-    return {"available": False, "reason": "the stack program has no run_under_mocks(catalog, env)"}
+            t, run = _timed(lambda: run_stack_file(env, overrides={"mlmon:catalog": tmp}))
+        except BaseException as exc:  # noqa: BLE001 - reported, not fatal (SystemExit from pulumi included)
+            return {"available": False, "reason": f"the stack program failed: {exc.__class__.__name__}: {exc}"[:500]}
+    return {"available": True, "seconds": round(t, 3), "resources": len(run.resources)}
 
 
 def measure(n: int, env: str, repeat: int, profile: str | None = None, pulumi: bool = False) -> dict:
@@ -164,7 +169,7 @@ def measure(n: int, env: str, repeat: int, profile: str | None = None, pulumi: b
         out["profile_top"] = [f"{fn[2]} ({Path(fn[0]).name}:{fn[1]}): {st[3]:.2f}s cumulative"
                               for fn, st in sorted(pstats.Stats(prof).stats.items(), key=lambda kv: -kv[1][3])[:12]]
     if pulumi:
-        out["pulumi"] = pulumi_timing(catalog, env)
+        out["pulumi"] = pulumi_timing(n, env)
     return out
 
 
