@@ -94,7 +94,7 @@ def test_expressions(kinds_catalog):
     assert e["DriftDetected"] == f"drift{{{sel}}} == 1"
     assert e["ScoreRising"] == f"deriv(score{{{sel}}}[1h]) * 3600 > 0.05"
     assert e["ErrorsSeen"] == f"increase(errors_total{{{sel}}}[10m]) > 0"
-    assert e["QueueStalled"] == (f"( depth{{{sel}}} > 5 ) unless on (model) "
+    assert e["QueueStalled"] == (f"( depth{{{sel}}} > 5 and on (model) depth{{{sel}}} offset 20m ) unless on (model) "
                                  f"( increase(done_total{{{sel}}}[20m]) > 0 )")
     assert e["SlowRequests"] == (f"histogram_quantile(0.99, sum by (le, model) "
                                  f"(rate(latency_seconds_bucket{{{sel}}}[5m]))) > 0.25")

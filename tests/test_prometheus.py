@@ -63,7 +63,8 @@ def test_seed_004_rl_feedback(prod):
     assert (crit["expr"], crit["for"], crit["labels"]["severity"]) == ("rl_feedback_queue_depth > 100", "10m", "page")
     stalled = prod["RLFeedbackProcessingStalled"]
     assert " ".join(stalled["expr"].split()) == (
-        "( rl_feedback_queue_depth > 0 ) unless on (tenant, workspace) "
+        "( rl_feedback_queue_depth > 0 and on (tenant, workspace) rl_feedback_queue_depth offset 30m ) "
+        "unless on (tenant, workspace) "
         "( increase(rl_feedback_processed_total[30m]) > 0 )")
     assert stalled["labels"]["severity"] == "page"
     # batch latency SLO of 5 s on a histogram in milliseconds

@@ -113,9 +113,16 @@ def _failures(a: Alert, rs: ResolvedService, m: FailuresMonitor) -> str:
 
 
 def _stalled(a: Alert, rs: ResolvedService, m: StalledMonitor) -> str:
+    """Backlog above the threshold, watched for a whole window, and no progress within it.
+
+    "Nothing processed in 30m" can only be judged after 30m of observation: ``increase()`` of a counter
+    with a single sample (the first scrape after a deployment or a Prometheus restart) is empty, so
+    without the ``offset`` guard the alert paged at the first evaluation of every new series.
+    (Found by ``bench/alert_quality.py``.)"""
     on = f"on ({', '.join(rs.service.labels)}) " if rs.service.labels else "on () "
-    return (f"(\n  {sel(rs.service, m.backlog)} > {num(a.threshold)}\n)\nunless {on}(\n"
-            f"  increase({sel(rs.service, m.progress)}[{dur(m.window)}]) > 0\n)")
+    backlog = sel(rs.service, m.backlog)
+    return (f"(\n  {backlog} > {num(a.threshold)}\n  and {on}\n  {backlog} offset {dur(m.window)}\n)\n"
+            f"unless {on}(\n  increase({sel(rs.service, m.progress)}[{dur(m.window)}]) > 0\n)")
 
 
 def latency_lhs(rs: ResolvedService, m: LatencyMonitor) -> str:
