@@ -123,3 +123,79 @@ def test_promtool_passes_for_every_kind(kinds_catalog, tmp_path, env):
     assert r.returncode == 0, r.stdout + r.stderr
     r = subprocess.run(["promtool", "test", "rules", "kinds.tests.yaml"], capture_output=True, text=True, cwd=prom)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+
+
+AWKWARD = """\
+service: awkward
+team: ml
+metrics:
+  req_total: {type: counter, labels: [code]}
+  err_total: {type: counter}
+  ok_total: {type: counter}
+monitors:
+  - {name: ErrRatio, kind: threshold, metric: req_total, matchers: {code: "=~5.."}, denominator: req_total,
+     smoothing: {function: rate, window: 7m}, threshold: 0.0371, for: 3m, severity: warning}
+  - {name: ErrIncrease, kind: threshold, metric: err_total, smoothing: {function: increase, window: 13m},
+     threshold: 7.3, for: 2m, severity: warning}
+  - {name: ReqRateLow, kind: threshold, metric: req_total, op: below, smoothing: {function: rate, window: 9m},
+     threshold: 0.013, for: 4m, severity: warning}
+  - {name: ErrSeen, kind: failures, metric: err_total, window: 11m, threshold: 0.3, severity: page}
+  - {name: Success, kind: ratio, good: ok_total, total: [ok_total, err_total], threshold: 0.9973,
+     min_events: 0.7, severity: page}
+"""
+
+
+@requires_promtool
+def test_promtool_passes_with_thresholds_that_are_not_binary_fractions(tmp_path):
+    """Counter steps derived from such thresholds are rounded to 1/1024 in the generated series; otherwise
+    promtool's repeated addition and the next segment's start disagree in the last bit and Prometheus sees
+    a counter reset at the boundary."""
+    root = tmp_path / "alerts"
+    root.mkdir()
+    (root / "awkward.yaml").write_text(AWKWARD)
+    out = tmp_path / "out"
+    write_atomic(serialize_all(render(load_catalog(root), "prod")), out)
+    prom = out / "prometheus"
+    r = subprocess.run(["promtool", "test", "rules", "awkward.tests.yaml"], capture_output=True, text=True, cwd=prom)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+
+
+def _expand_like_promtool(values: str) -> list[float]:
+    """promtool's expanding notation, with its repeated float addition (`a+bxn`: a, a+b, a+b+b, ...)."""
+    import re as _re
+
+    out: list[float] = []
+    for tok in values.split():
+        if tok == "stale" or tok.startswith("_"):
+            continue
+        m = _re.fullmatch(r"(-?[0-9.]+)([+-])([0-9.]+)x([0-9]+)", tok)
+        if not m:
+            out.append(float(tok))
+            continue
+        cur, step = float(m.group(1)), float(m.group(3)) * (1 if m.group(2) == "+" else -1)
+        out.append(cur)
+        for _ in range(int(m.group(4))):
+            cur += step
+            out.append(cur)
+    return out
+
+
+@pytest.mark.parametrize("catalog_text", [AWKWARD, ALL_KINDS], ids=["awkward", "all-kinds"])
+def test_generated_counter_series_never_decrease(tmp_path, catalog_text):
+    """A counter that dips by one rounding error at a segment boundary is a reset to Prometheus."""
+    root = tmp_path / "alerts"
+    root.mkdir()
+    name = "awkward" if catalog_text is AWKWARD else "kinds"
+    (root / f"{name}.yaml").write_text(catalog_text)
+    cat = load_catalog(root)
+    counters = {m for m, d in cat.services[0].metrics.items() if d.type in ("counter", "histogram")}
+    tests = next(a for a in render(cat, "prod") if a.path.endswith(".tests.yaml")).content
+    checked = 0
+    for group in tests["tests"]:
+        for s in group["input_series"]:
+            metric = s["series"].split("{")[0].removesuffix("_bucket")
+            if metric in counters:
+                vals = _expand_like_promtool(s["values"])
+                assert all(b >= a for a, b in zip(vals, vals[1:])), (group["name"], s["series"])
+                checked += 1
+    assert checked > 10

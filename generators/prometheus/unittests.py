@@ -172,13 +172,21 @@ def _gauge_scenario(rs, a, metric, matchers, op, window, rng, by=None) -> Scenar
 
 
 COUNTER_BASE = 1000.0
+DYADIC = 1024
+
+
+def dyadic(x: float, rounding=round) -> float:
+    """``x`` as a multiple of 1/1024. promtool expands ``a+bxn`` by repeated addition while the next segment
+    starts from a value computed here; with steps and starts that are multiples of 1/1024 both are exact, so a
+    counter never dips by a rounding error at a segment boundary (Prometheus would read that as a reset)."""
+    return rounding(x * DYADIC) / DYADIC
 
 
 def counter_base(*steps: float) -> float:
     """A starting value for synthetic counters. Prometheus' rate() stops extrapolating at the point where a
     counter would have been zero; starting well above zero keeps that rule out of play, so every counter
     extrapolates alike and the values below are exact."""
-    return max([COUNTER_BASE] + [10 * abs(k) for k in steps])
+    return float(max([int(COUNTER_BASE)] + [math.ceil(10 * abs(k)) for k in steps]))
 
 
 def increase_at(k: float, t: int, window: int, interval: int) -> float:
@@ -199,14 +207,15 @@ def _counter_rate_scenario(rs, a, metric, matchers, op, fn, window, interval) ->
     scale = 1.0 if fn == "increase" else 1.0 / window  # rate = increase / window
     early = 1.5 * scale  # value at t=interval per unit of per-sample increment
     full = window / interval * scale
+    # per-sample increments, rounded away from the threshold (see dyadic())
     if op == "above":
-        k_bad = 1.2 * t / early if t > 0 else 1.0  # 1.2x the threshold at the second sample
+        k_bad = dyadic(1.2 * t / early, math.ceil) if t > 0 else 1.0  # 1.2x the threshold at the second sample
         k_good = 0.0
-        k_inside = 0.95 * t / full if t > 0 else 0.0
+        k_inside = dyadic(0.95 * t / full, math.floor) if t > 0 else 0.0
     else:
         k_bad = 0.0
-        k_good = 2 * t / early
-        k_inside = 1.05 * t / early
+        k_good = dyadic(2 * t / early, math.ceil)
+        k_inside = dyadic(1.05 * t / early, math.ceil)
     base = counter_base(k_bad, k_good, k_inside)
     return Scenario(
         fires=lambda r, total: [(name, Values().ramp(k_bad, r, start=base).ramp(k_good, total - r))],
@@ -229,7 +238,7 @@ def _threshold(rs, a, m, interval) -> Scenario:
 def _ratio_threshold(rs, a, m, interval) -> Scenario:
     window = m.smoothing.window if m.smoothing else 300
     by = ratio_by(rs, m)
-    per_step = 60.0
+    per_step = 6000.0  # large, so rounding the steps to 1/1024 moves the ratio by < 1e-7
     bad_ratio = _margin(a.threshold, m.op, (0.0, 1.0), 1.0)
     good_ratio = _margin(a.threshold, "below" if m.op == "above" else "above", (0.0, 1.0), 1.0)
     inside_ratio = _margin(a.threshold, "below" if m.op == "above" else "above", (0.0, 1.0), 0.05)
@@ -244,7 +253,7 @@ def _ratio_threshold(rs, a, m, interval) -> Scenario:
     return Scenario(
         fires=lambda r, total: build([(bad_ratio, r), (good_ratio, total - r)]),
         inside=lambda total: build([(inside_ratio, total)]),
-        t_true=interval, clear=window, labels=labels, value=lambda t: bad_ratio)
+        t_true=interval, clear=window, labels=labels, value=lambda t: _realized_ratio(series, bad_ratio, per_step))
 
 
 def _split_counters(rs, part_sels, total_sels):
@@ -276,20 +285,36 @@ def _split_counters(rs, part_sels, total_sels):
     return out, part_in_total
 
 
+def _phase_steps(split, ratio: float, per_step: float) -> tuple[float, float]:
+    """Per-sample increments of each part series and each rest series for a part/total ``ratio``."""
+    series, part_in_total = split
+    n_parts = sum(1 for _, role in series if role == "part")
+    n_rests = sum(1 for _, role in series if role == "rest")
+    rest_share = 1 - ratio if part_in_total else 1.0
+    return dyadic(per_step * ratio / n_parts), dyadic(per_step * rest_share / n_rests) if n_rests else 0.0
+
+
+def _realized_ratio(split, ratio: float, per_step: float) -> float:
+    """The part/total ratio the rounded increments of :func:`_phase_steps` really produce."""
+    series, part_in_total = split
+    part, rest = _phase_steps(split, ratio, per_step)
+    part_total = part * sum(1 for _, role in series if role == "part")
+    rest_total = rest * sum(1 for _, role in series if role == "rest")
+    total = part_total + rest_total if part_in_total else rest_total
+    return part_total / total
+
+
 def _counter_phases(split, phases, per_step):
     """Counters whose part/total ratio follows ``phases`` = [(ratio, samples), ...]."""
-    series, part_in_total = split
-    parts = [s for s, role in series if role == "part"]
-    rests = [s for s, role in series if role == "rest"]
+    series, _ = split
     base = counter_base(per_step)
-    rest_share = (lambda r: 1 - r) if part_in_total else (lambda r: 1.0)
     out = []
-    for names, share in ((parts, lambda r: r), (rests, rest_share)):
-        for name in names:
-            v = Values()
-            for ratio, n in phases:
-                v.ramp(per_step * share(ratio) / len(names), n, start=base if not v.parts else None)
-            out.append((name, v))
+    for name, role in series:
+        v = Values()
+        for ratio, n in phases:
+            step = _phase_steps(split, ratio, per_step)[0 if role == "part" else 1]
+            v.ramp(step, n, start=base if not v.parts else None)
+        out.append((name, v))
     return out
 
 
@@ -327,8 +352,8 @@ def _failures(rs, a, m, interval) -> Scenario:
     labels = base_labels(rs, m.metric, m.matchers)
     name = series_name(m.metric, labels)
     t = a.threshold
-    k_bad = t + 1
-    k_inside = t * interval / m.window * 0.9
+    k_bad = dyadic(t + 1, math.ceil)
+    k_inside = dyadic(t * interval / m.window * 0.9, math.floor)
     base = counter_base(k_bad)
     return Scenario(
         fires=lambda r, total: [(name, Values().ramp(k_bad, r, start=base).ramp(0, total - r))],
@@ -419,11 +444,12 @@ def _ratio(rs, a, m, interval) -> Scenario:
     series = _split_counters(rs, part_sels, total_sels)
     per_step = 600.0
     as_part = (lambda r: r) if m.bad is not None else (lambda r: 1 - r)
+    _error_ratio = as_part  # the recorded error ratio from the part's realized share (1 - good share)
     shorts = [b.short for b in burn_windows()[a.burn]]
     labels = dict(slo_labels(rs, m))
     first = base_labels(rs, part[0].metric, part[0].matchers)
     labels.update({k: v for k, v in first.items() if k in ratio_by(rs, m)})
-    trickle = m.min_events * interval / 60 * 0.5  # half the guard's events per evaluation interval
+    trickle = dyadic(m.min_events * interval / 60 * 0.5, math.floor)  # half the guard's events per interval
 
     def low_traffic(total):
         return _counter_phases(series, [(as_part(1.0), total)], trickle)
@@ -431,7 +457,8 @@ def _ratio(rs, a, m, interval) -> Scenario:
     return Scenario(
         fires=lambda r, total: _counter_phases(series, [(as_part(bad_ratio), r), (as_part(0.0), total - r)], per_step),
         inside=lambda total: _counter_phases(series, [(as_part(inside_ratio), total)], per_step),
-        t_true=interval, clear=max(shorts), labels=labels, value=lambda t: bad_ratio,
+        t_true=interval, clear=max(shorts), labels=labels,
+        value=lambda t: _error_ratio(_realized_ratio(series, as_part(bad_ratio), per_step)),
         extra_groups=[("stays quiet on low traffic (guard)", low_traffic)] if m.min_events > 0 else [])
 
 
