@@ -36,7 +36,8 @@ def describe_condition(a: Alert, rs: ResolvedService) -> str:
                 subject = f"{fn}({subject}[{d(m.smoothing.window)}])"
             else:
                 subject = f"{fn}_over_time({subject}[{d(m.smoothing.window)}])"
-        return f"{subject} {SIGN[m.op]} {num(a.threshold)}"
+        guard = f" (with at least {num(m.guard)} {m.denominator.metric} per minute)" if m.guard > 0 else ""
+        return f"{subject} {SIGN[m.op]} {num(a.threshold)}{guard}"
     if k == "flag":
         return f"{m.metric} == {num(a.threshold)}"
     if k == "trend":

@@ -228,6 +228,22 @@ class ThresholdMonitor(MonitorBase):
     """Divide the metric's rate by this counter's rate (both over ``smoothing.window``, default 5m)."""
     by: tuple[LabelName, ...] | None = None
     """Aggregate per these labels (ratios default to the service's labels)."""
+    min_events: float | None = Field(default=None, ge=0)
+    """Low-traffic guard for ratios (with ``denominator`` only): judge the ratio only while at least this many
+    events per minute arrive in the denominator over the window. Default 1; 0 turns the guard off."""
+
+    @model_validator(mode="after")
+    def _guard_needs_ratio(self):
+        if self.min_events is not None and self.denominator is None:
+            raise ValueError("`min_events` guards a ratio: it needs a `denominator`")
+        return self
+
+    @property
+    def guard(self) -> float:
+        """Events per minute the denominator needs before the ratio is judged (0 = no guard)."""
+        if self.denominator is None:
+            return 0.0
+        return 1.0 if self.min_events is None else self.min_events
 
 
 class FlagMonitor(MonitorBase):

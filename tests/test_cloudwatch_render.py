@@ -45,7 +45,8 @@ def test_seed_002_alarms_in_full(seed):
     assert "MetricName" not in err and err["Threshold"] == 0.05
     assert [(q["Id"], q.get("Expression") or q["MetricStat"]["Metric"]["MetricName"], q["ReturnData"])
             for q in err["Metrics"]] == [("m1", "prediction_errors", False), ("m2", "predictions", False),
-                                          ("e1", "m1 / m2", True)]
+                                          ("e1", "IF(m2 >= 5, m1 / m2)", True)]
+    # low-traffic guard: fewer than 1 prediction a minute (5 per 5m period) gives no datapoint, not a breach
     assert {q["MetricStat"]["Stat"] for q in err["Metrics"][:2]} == {"Sum"}
     assert err["TreatMissingData"] == "notBreaching"
     lat = alarms["boltit-pilot-PilotResponseLatencyHigh"]

@@ -90,7 +90,8 @@ def test_expressions(kinds_catalog):
     assert e["RequestRateLow"] == f"rate(requests_total{{{sel}}}[5m]) < 2"
     assert e["ErrorBurst"] == f"increase(errors_total{{{sel}}}[10m]) > 5"
     assert e["ServerErrorRatio"] == (f'( sum by (model) (rate(requests_total{{code=~"5..",{sel}}}[5m])) / '
-                                     f"sum by (model) (rate(requests_total{{{sel}}}[5m])) ) > 0.02")
+                                     f"sum by (model) (rate(requests_total{{{sel}}}[5m])) ) > 0.02 "
+                                     f"and sum by (model) (rate(requests_total{{{sel}}}[5m])) * 60 >= 1")
     assert e["DriftDetected"] == f"drift{{{sel}}} == 1"
     assert e["ScoreRising"] == f"deriv(score{{{sel}}}[1h]) * 3600 > 0.05"
     assert e["ErrorsSeen"] == f"increase(errors_total{{{sel}}}[10m]) > 0"
@@ -134,6 +135,8 @@ metrics:
   ok_total: {type: counter}
 monitors:
   - {name: ErrRatio, kind: threshold, metric: req_total, matchers: {code: "=~5.."}, denominator: req_total,
+     smoothing: {function: rate, window: 7m}, threshold: 0.0371, for: 3m, severity: warning, min_events: 2.7}
+  - {name: ErrRatioUnguarded, kind: threshold, metric: err_total, denominator: req_total, min_events: 0,
      smoothing: {function: rate, window: 7m}, threshold: 0.0371, for: 3m, severity: warning}
   - {name: ErrIncrease, kind: threshold, metric: err_total, smoothing: {function: increase, window: 13m},
      threshold: 7.3, for: 2m, severity: warning}
@@ -199,3 +202,16 @@ def test_generated_counter_series_never_decrease(tmp_path, catalog_text):
                 assert all(b >= a for a, b in zip(vals, vals[1:])), (group["name"], s["series"])
                 checked += 1
     assert checked > 10
+
+
+def test_ratio_guard_can_be_set_or_turned_off(tmp_path):
+    root = tmp_path / "alerts"
+    root.mkdir()
+    (root / "awkward.yaml").write_text(AWKWARD)
+    e = exprs(load_catalog(root))
+    assert e["ErrRatio"].endswith("* 60 >= 2.7")
+    assert " and " not in e["ErrRatioUnguarded"]
+    tests = next(a for a in render(load_catalog(root), "prod") if a.path.endswith(".tests.yaml")).content
+    names = {g["name"] for g in tests["tests"]}
+    assert "ErrRatio: stays quiet on low traffic (guard)" in names
+    assert "ErrRatioUnguarded: stays quiet on low traffic (guard)" not in names

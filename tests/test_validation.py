@@ -326,3 +326,8 @@ def test_missing_catalog_dir(tmp_path):
     with pytest.raises(CatalogError) as exc:
         load_catalog(tmp_path / "nope")
     assert "catalog directory not found" in str(exc.value) and "--catalog" in str(exc.value)
+
+
+def test_min_events_needs_a_denominator(make_catalog):
+    p = one(make_catalog, BASE.replace("    op: below\n", "    op: below\n    min_events: 5\n"))
+    assert p.path == "monitors[0]" and "`min_events` guards a ratio" in p.message

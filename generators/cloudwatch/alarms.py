@@ -226,8 +226,12 @@ def _threshold(a: Alert, rs: ResolvedService, m: ThresholdMonitor) -> Plan:
         den = metric_ref(rs, m, m.denominator.metric, m.denominator.matchers, ("denominator",))
         queries = [_stat("m1", ref, p, "Sum", {}), _stat("m2", den, p, "Sum", {})]
         label = f"{m.metric} / {m.denominator.metric}"
-        return Plan(_math(queries, "m1 / m2", label), p, op, a.threshold, TREAT_MISSING["threshold_ratio"],
-                    f"Sum(m1) / Sum(m2), {dur(p)} periods", series=_series_math(queries, "m1 / m2", label))
+        expr, summary = "m1 / m2", f"Sum(m1) / Sum(m2), {dur(p)} periods"
+        if m.guard > 0:  # low-traffic guard: no datapoint (not breaching) while too few events arrive
+            least = num(round(m.guard * p / 60, 9))
+            expr, summary = f"IF(m2 >= {least}, m1 / m2)", f"{summary}, judged while Sum(m2) >= {least}"
+        return Plan(_math(queries, expr, label), p, op, a.threshold, TREAT_MISSING["threshold_ratio"],
+                    summary, series=_series_math(queries, expr, label))
     res = metric_resolution(rs, m.metric)
     if sm is None:
         o = _options(rs, m.metric)

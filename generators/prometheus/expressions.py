@@ -82,11 +82,20 @@ def threshold_lhs(rs: ResolvedService, m: ThresholdMonitor) -> str:
     return lhs
 
 
+def ratio_events(rs: ResolvedService, m: ThresholdMonitor) -> str:
+    """Events per second in a ratio's denominator over its window (what the low-traffic guard reads)."""
+    window = dur(m.smoothing.window if m.smoothing else 300)
+    return f"sum {by_clause(ratio_by(rs, m))}(rate({sel(rs.service, m.denominator)}[{window}]))"
+
+
 def _threshold(a: Alert, rs: ResolvedService, m: ThresholdMonitor) -> str:
     lhs = threshold_lhs(rs, m)
-    if m.denominator is not None:
-        return f"(\n{lhs}\n) {CMP[m.op]} {num(a.threshold)}"
-    return f"{lhs} {CMP[m.op]} {num(a.threshold)}"
+    if m.denominator is None:
+        return f"{lhs} {CMP[m.op]} {num(a.threshold)}"
+    cond = f"(\n{lhs}\n) {CMP[m.op]} {num(a.threshold)}"
+    if m.guard > 0:  # low-traffic guard: a handful of requests must not decide the ratio
+        cond += f"\nand\n{ratio_events(rs, m)} * 60 >= {num(m.guard)}"
+    return cond
 
 
 def _flag(a: Alert, rs: ResolvedService, m: FlagMonitor) -> str:

@@ -238,7 +238,8 @@ def _threshold(rs, a, m, interval) -> Scenario:
 def _ratio_threshold(rs, a, m, interval) -> Scenario:
     window = m.smoothing.window if m.smoothing else 300
     by = ratio_by(rs, m)
-    per_step = 6000.0  # large, so rounding the steps to 1/1024 moves the ratio by < 1e-7
+    # large, so rounding the steps to 1/1024 moves the ratio by < 1e-7 (and far above the low-traffic guard)
+    per_step = max(6000.0, m.guard * interval / 60 * 10)
     bad_ratio = _margin(a.threshold, m.op, (0.0, 1.0), 1.0)
     good_ratio = _margin(a.threshold, "below" if m.op == "above" else "above", (0.0, 1.0), 1.0)
     inside_ratio = _margin(a.threshold, "below" if m.op == "above" else "above", (0.0, 1.0), 0.05)
@@ -250,10 +251,16 @@ def _ratio_threshold(rs, a, m, interval) -> Scenario:
         return _counter_phases(series, phases, per_step)
 
     labels = {k: v for k, v in num_labels.items() if k in by}
+    trickle = dyadic(m.guard * interval / 60 * 0.5, math.floor)  # half the guard's events per interval
+
+    def low_traffic(total):
+        return _counter_phases(series, [(bad_ratio, total)], trickle)
+
     return Scenario(
         fires=lambda r, total: build([(bad_ratio, r), (good_ratio, total - r)]),
         inside=lambda total: build([(inside_ratio, total)]),
-        t_true=interval, clear=window, labels=labels, value=lambda t: _realized_ratio(series, bad_ratio, per_step))
+        t_true=interval, clear=window, labels=labels, value=lambda t: _realized_ratio(series, bad_ratio, per_step),
+        extra_groups=[("stays quiet on low traffic (guard)", low_traffic)] if trickle > 0 else [])
 
 
 def _split_counters(rs, part_sels, total_sels):
