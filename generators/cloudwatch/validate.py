@@ -437,36 +437,26 @@ def validate_service(service: str, alarms, composites, dashboard, topics,
                 if isinstance(a, str) and a not in topic_names and not a.startswith("arn:"):
                     say(file, name, f"{f}[{j}]", f"names SNS topic {a!r}, which is not in {service}.topics.json")
 
-    if not isinstance(alarms, list):
-        say(".json", None, "", "expected a JSON list of PutMetricAlarm bodies")
-        alarms = []
-    shape = input_shape("PutMetricAlarm")
-    for i, body in enumerate(alarms):
-        name = body.get("AlarmName", f"#{i}") if isinstance(body, dict) else f"#{i}"
-        if not isinstance(body, dict):
-            say(".json", name, "", "expected an object")
-            continue
-        for field, msg in shape_errors(body, shape) + alarm_rules(body):
-            say(".json", name, field, msg)
-        if name in known:
-            say(".json", name, "AlarmName", "duplicate alarm name")
-        known.add(name)
-        check_actions(".json", name, body)
-    if not isinstance(composites, list):
-        say(".composite.json", None, "", "expected a JSON list of PutCompositeAlarm bodies")
-        composites = []
-    cshape = input_shape("PutCompositeAlarm")
-    for i, body in enumerate(composites):
-        name = body.get("AlarmName", f"#{i}") if isinstance(body, dict) else f"#{i}"
-        if not isinstance(body, dict):
-            say(".composite.json", name, "", "expected an object")
-            continue
-        for field, msg in shape_errors(body, cshape) + composite_rules(body, known):
-            say(".composite.json", name, field, msg)
-        if name in known:
-            say(".composite.json", name, "AlarmName", "duplicate alarm name")
-        known.add(name)
-        check_actions(".composite.json", name, body)
+    def check_bodies(file, bodies, operation, rules):
+        if not isinstance(bodies, list):
+            say(file, None, "", f"expected a JSON list of {operation} bodies")
+            return
+        shape = input_shape(operation)
+        for i, body in enumerate(bodies):
+            name = body.get("AlarmName", f"#{i}") if isinstance(body, dict) else f"#{i}"
+            if not isinstance(body, dict):
+                say(file, name, "", "expected an object")
+                continue
+            for field, msg in shape_errors(body, shape) + rules(body):
+                say(file, name, field, msg)
+            if name in known:
+                say(file, name, "AlarmName", "duplicate alarm name")
+            known.add(name)
+            check_actions(file, name, body)
+
+    check_bodies(".json", alarms, "PutMetricAlarm", alarm_rules)
+    # composites may only name alarms defined before them (metric alarms, then earlier composites)
+    check_bodies(".composite.json", composites, "PutCompositeAlarm", lambda body: composite_rules(body, known))
     if dashboard is not None:
         if not isinstance(dashboard, dict):
             say(".dashboard.json", None, "", "expected the PutDashboard body (an object)")
