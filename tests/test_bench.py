@@ -61,7 +61,7 @@ def test_synthetic_catalog_is_valid_and_seed_shaped():
 def test_synthetic_section_builders_extend_every_service(monkeypatch):
     import synth
 
-    monkeypatch.setitem(synth.SECTION_BUILDERS, "title", lambda i, name: f"extended {name}")
+    monkeypatch.setitem(synth.SECTION_BUILDERS, "title", lambda i, name, doc: f"extended {name}")
     assert synth.service_doc(4)["title"] == "extended ml-svc-00004"
 
 
