@@ -4,13 +4,23 @@ Every service gets about ten monitors of mixed kinds (smoothed and plain thresho
 ratio threshold, failures, two-level queue depth, stalled, a ratio SLO, latency on a millisecond
 histogram, absent), per-environment overrides, and whatever the *section builders* below add.
 
-Extension point: ``SECTION_BUILDERS`` maps a top-level catalog key to ``fn(index, name) -> value``;
-a builder returning ``{}``/``None`` adds nothing. The jobs, remediations and dashboard sections of the
-catalog schema are owned by other parts of mlmon (issues 3 and 5); once their schemas exist, fill in
-``jobs_section``/``remediations_section``/``dashboard_section`` with a seed-like example and the
-benchmark renders them with no other change. Every tenth service is a CloudWatch service (like seed
-002): today only the Prometheus generators render, so it costs load/validate time only; with the
-CloudWatch generator merged it renders alarms too.
+Extension point: ``SECTION_BUILDERS`` maps a top-level catalog key to ``fn(index, name, doc) -> value``;
+a builder returning ``{}``/``None``/``[]`` adds nothing. The sections filled in:
+
+* ``jobs`` (``generators/jobs/model.py``): like seeds 000/001, a weekly retraining CronJob (Secret-backed
+  token, larger resources, own deadline) and a half-hourly evaluation CronJob;
+* ``remediations``: like seeds 000/001/004, a rollback (``rollout-undo``), a ``trigger-job`` of the
+  retraining job, a ``rollout-restart`` and a ``patch-configmap`` with restart; monitors name them
+  (``REMEDIATED_MONITORS``), so every such alert carries the remediation annotations;
+* dashboards: nothing to add. Every service gets its generated Grafana dashboard (``mlmon-<service>``,
+  ``generators/grafana/``) and its sidecar ConfigMap automatically from its monitors; the catalog has no
+  per-service dashboard section (only the catalog-wide ``dashboard_*`` settings of ``_defaults.yaml`` and
+  ``links.dashboard``, a URL that would replace the generated dashboard's link). Hand-written dashboards are
+  Python modules in ``dashboards/`` beside the catalog, tied to the seeds' metrics; the synthetic catalog
+  has none (``dashboard_section`` returns ``None`` and is kept as the hook).
+
+Every tenth service is a CloudWatch service (like seed 002, no jobs or remediations: it has no Kubernetes
+workload); it renders CloudWatch alarms and a CloudWatch-datasource Grafana dashboard.
 """
 
 from __future__ import annotations
@@ -126,23 +136,73 @@ def _cloudwatch_service(i: int, name: str) -> dict[str, Any]:
 
 # --- extension point: one builder per catalog section owned by another part of mlmon ------------------
 
-
-def jobs_section(i: int, name: str) -> dict:
-    """Scheduled jobs (retraining, evaluation CronJobs; issue 5). Returns {} until that schema exists."""
-    return {}
-
-
-def remediations_section(i: int, name: str) -> dict:
-    """Remediation Job templates (rollback, restart, config patch; issue 5). {} until that schema exists."""
-    return {}
+REMEDIATED_MONITORS = {
+    "QualityLow": ["rollback-model", "retrain-model"],
+    "PerformanceLow": ["retrain-model"],
+    "ProcessingStalled": ["restart-api"],
+    "QueueDepth": ["restart-api", "shed-load"],
+}
+"""Monitor -> the remediations it names (both without their per-service prefixes ``camel(i)``/``short(i)``)."""
 
 
-def dashboard_section(i: int, name: str) -> dict:
-    """The service's generated dashboard settings (issue 3). {} until that schema exists."""
-    return {}
+def short(i: int) -> str:
+    """Prefix of job and remediation names: several services share a namespace (``ns-<i % 23>``), and
+    CronJob names are unique per namespace."""
+    return f"s{i:05d}"
 
 
-SECTION_BUILDERS: dict[str, Callable[[int, str], Any]] = {
+def _is_cloudwatch(doc: dict) -> bool:
+    return doc.get("source", {}).get("type") == "cloudwatch"
+
+
+def jobs_section(i: int, name: str, doc: dict) -> list:
+    """Scheduled jobs (issue 5): weekly retraining and half-hourly evaluation, like seeds 000 and 001."""
+    if _is_cloudwatch(doc):
+        return []
+    registry, k = f"registry.example.com/team-{i % 17}", short(i)
+    return [
+        {"name": f"{k}-retraining", "purpose": "retraining",
+         "description": f"Retrain {name} on the latest curated data and register the model.",
+         "schedule": f"{i % 60} {i % 6} * * 0", "time_zone": "Etc/UTC",
+         "image": f"{registry}/{name}-trainer:1.{i % 10}.0",
+         "command": ["python", "-m", "training.retrain"], "args": ["--service", name, "--register-model"],
+         "env": {"MLFLOW_TRACKING_URI": "http://mlflow.mlflow:5000",
+                 "HF_TOKEN": {"secret": {"name": f"{name}-training", "key": "hf-token"}}},
+         "resources": {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"cpu": "4", "memory": "16Gi"}},
+         "deadline": "6h", "retries": 1, "tmp_size": "20Gi"},
+        {"name": f"{k}-evaluation", "purpose": "evaluation",
+         "description": "Evaluate the served model on the golden dataset.",
+         "schedule": "*/30 * * * *", "image": f"{registry}/{name}-eval:1.{i % 10}.0",
+         "command": ["python", "-m", "evaluation.quality"], "args": ["--alert-below", "0.8"],
+         "env": {"MODEL_URL": f"http://{name}-api.ns-{i % 23}.svc:8080"},
+         "deadline": "20m", "retries": 0},
+    ]
+
+
+def remediations_section(i: int, name: str, doc: dict) -> list:
+    """Remediation templates (issue 5): rollback, retrain now, restart, config patch (seeds 000, 001, 004)."""
+    if _is_cloudwatch(doc):
+        return []
+    k = short(i)
+    return [
+        {"name": f"{k}-rollback-model", "action": "rollout-undo",
+         "description": "Roll back to the previous Deployment revision (previous model image)."},
+        {"name": f"{k}-retrain-model", "action": "trigger-job", "job": f"{k}-retraining",
+         "description": "Start a model-retraining run now."},
+        {"name": f"{k}-restart-api", "action": "rollout-restart", "description": "Restart the API pods."},
+        {"name": f"{k}-shed-load", "action": "patch-configmap", "configmap": f"{name}-config",
+         "data": {"MAX_QUEUE_DEPTH": "50"}, "restart": True,
+         "description": "Lower the admitted queue depth while the backlog drains."},
+    ]
+
+
+def dashboard_section(i: int, name: str, doc: dict) -> None:
+    """Nothing: the generated Grafana dashboard of every service needs no catalog section (see the module
+    docstring). Kept as the hook should the catalog grow per-service dashboard settings."""
+    return None
+
+
+SECTION_BUILDERS: dict[str, Callable[[int, str, dict], Any]] = {
     "jobs": jobs_section,
     "remediations": remediations_section,
     "dashboard": dashboard_section,
@@ -154,9 +214,15 @@ def service_doc(i: int) -> dict[str, Any]:
     name = service_name(i)
     doc = _cloudwatch_service(i, name) if i % CLOUDWATCH_EVERY == CLOUDWATCH_EVERY - 1 else _prometheus_service(i, name)
     for key, build in SECTION_BUILDERS.items():
-        value = build(i, name)
+        value = build(i, name, doc)
         if value:
             doc[key] = value
+    defined = {r["name"] for r in doc.get("remediations", ())}
+    for monitor in doc["monitors"]:
+        wanted = REMEDIATED_MONITORS.get(monitor["name"].removeprefix(camel(i)), ())
+        names = [f"{short(i)}-{r}" for r in wanted if f"{short(i)}-{r}" in defined]
+        if names:
+            monitor["remediations"] = names
     return doc
 
 

@@ -37,7 +37,10 @@ def test_render_scale_tiny_catalog_reports_required_keys():
     assert data["render_seconds"] > 0 and data["serialize_seconds"] > 0 and data["peak_mb"] > 0
     # 3 Prometheus services (every tenth is CloudWatch): rules, tests and kubernetes files each, at least
     assert data["artifacts"] >= 9 and data["alerts"] == 3 * 13
-    assert data["pulumi"]["available"] is False or data["pulumi"]["seconds"] >= 0
+    if __import__("importlib").util.find_spec("pulumi") is not None:
+        # the stack program ran on the synthetic catalog: rules, CronJobs, dashboards... were declared
+        assert data["pulumi"]["available"] is True, data["pulumi"]
+        assert data["pulumi"]["seconds"] > 0 and data["pulumi"]["resources"] > 3 * 10
 
 
 def test_synthetic_catalog_is_valid_and_seed_shaped():
@@ -58,10 +61,36 @@ def test_synthetic_catalog_is_valid_and_seed_shaped():
     assert "S00000ErrorRateHigh" in prod and "S00000ErrorRateHigh" not in dev
 
 
+def test_synthetic_services_render_jobs_remediations_and_dashboards(tmp_path):
+    import synth
+    from generators.kubernetes.commands import ANNOTATION
+    from generators.loader import load_catalog
+    from generators.render import render
+
+    # a root with no dashboards/ beside it (the seeds' hand-written dashboards name seed services)
+    cat = load_catalog(tmp_path / "alerts", texts=synth.catalog_texts(10))
+    prom, cw = cat.services[0], cat.services[9]
+    assert cw.source.type == "cloudwatch" and not cw.jobs and not cw.remediations
+    assert {j.purpose for j in prom.jobs} == {"retraining", "evaluation"}
+    assert {r.action for r in prom.remediations} >= {"rollout-undo", "trigger-job", "rollout-restart",
+                                                     "patch-configmap"}
+    named = {m.name: m.remediations for m in prom.monitors if m.remediations}
+    assert named["S00000QualityLow"] == ("s00000-rollback-model", "s00000-retrain-model")
+    files = {a.path: a for a in render(cat, "prod")}
+    k8s = files["kubernetes/ml-svc-00000.yaml"].content
+    cronjobs = {d["metadata"]["name"] for d in k8s if d["kind"] == "CronJob"}
+    assert {"s00000-retraining", "s00000-evaluation", "remediate-s00000-rollback-model"} <= cronjobs
+    rules = [r for g in files["prometheus/ml-svc-00000.rules.yaml"].content["groups"] for r in g["rules"]]
+    quality = next(r for r in rules if r.get("alert") == "S00000QualityLow")
+    assert "s00000-rollback-model" in quality["annotations"][ANNOTATION]
+    # a generated Grafana dashboard per service, Prometheus and CloudWatch alike
+    assert "grafana/mlmon-ml-svc-00000.json" in files and "grafana/mlmon-ml-svc-00009.json" in files
+
+
 def test_synthetic_section_builders_extend_every_service(monkeypatch):
     import synth
 
-    monkeypatch.setitem(synth.SECTION_BUILDERS, "title", lambda i, name: f"extended {name}")
+    monkeypatch.setitem(synth.SECTION_BUILDERS, "title", lambda i, name, doc: f"extended {name}")
     assert synth.service_doc(4)["title"] == "extended ml-svc-00004"
 
 
