@@ -37,7 +37,9 @@ class ResolvedService:
     defaults: Defaults
     alerts: tuple[Alert, ...]
     file: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+    """Per-render memo for generators that share an expensive intermediate (e.g. a dashboard used by two
+    outputs). Keyed by "<generator>.<name>"; it lives and dies with this per-environment view."""
 
     @property
     def name(self) -> str:

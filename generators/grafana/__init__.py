@@ -16,20 +16,28 @@ grafanalib is imported only when a dashboard is built, never by ``import generat
 from __future__ import annotations
 
 
-def dashboard_files(rs) -> dict:
-    """``FILE_GENERATORS`` entry: ``grafana/<uid>.json`` of the service's generated dashboard."""
+def service_dashboard(rs) -> dict:
+    """The service's generated dashboard, built once per resolved service: the JSON file and its ConfigMap
+    are the same object (a deterministic memo on the per-render view, not global state)."""
     from .service import dashboard
 
-    d = dashboard(rs)
+    memo = rs.extra
+    if "grafana.dashboard" not in memo:
+        memo["grafana.dashboard"] = dashboard(rs)
+    return memo["grafana.dashboard"]
+
+
+def dashboard_files(rs) -> dict:
+    """``FILE_GENERATORS`` entry: ``grafana/<uid>.json`` of the service's generated dashboard."""
+    d = service_dashboard(rs)
     return {f"grafana/{d['uid']}.json": d}
 
 
 def dashboard_configmaps(rs) -> list[dict]:
     """``KUBERNETES_GENERATORS`` entry: the generated dashboard as a Grafana sidecar ConfigMap."""
     from .configmap import configmap
-    from .service import dashboard
 
-    return [configmap(dashboard(rs), rs.name, rs.service.team, rs.env, rs.defaults)]
+    return [configmap(service_dashboard(rs), rs.name, rs.service.team, rs.env, rs.defaults)]
 
 
 def handwritten_dashboards(catalog, resolved) -> list:
