@@ -86,7 +86,7 @@ class Diff:
 
 def expression(a: Alert, rs: ResolvedService) -> str:
     if rs.is_prometheus:
-        from .prometheus.expressions import alert_expr
+        from .kinds import alert_expr
 
         return alert_expr(a, rs)
     return alertmeta.condition(a, rs)

@@ -10,11 +10,10 @@ resolved view from :mod:`generators.resolve`, where overrides are already applie
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .durations import format_duration
 from .runbook_settings import RunbookSettings
 from .jobs.model import JobDefaults, Remediation, ScheduledJob
 
@@ -184,8 +183,14 @@ class MonitorBase(Strict):
     remediations: tuple[DnsName, ...] = ()
     """Names of the service's remediations to run when this monitor's alerts fire (annotated on each alert)."""
 
-    # per-kind default of `for` (seconds), overridden by subclasses
+    # per-kind defaults, overridden by subclasses: `for` (seconds) and the threshold when none is given
     DEFAULT_FOR: ClassVar[int] = 300
+    DEFAULT_THRESHOLD: ClassVar[float | None] = None
+
+    def alert_variants(self) -> tuple[tuple[str, str, str], ...]:
+        """``(name suffix, severity, variant)`` of each alert this monitor derives from one threshold, or ``()``
+        when its alerts are its levels (or the monitor itself)."""
+        return ()
 
     @model_validator(mode="after")
     def _levels_or_shorthand(self):
@@ -252,6 +257,7 @@ class FlagMonitor(MonitorBase):
     kind: Literal["flag"]
     metric: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 1.0
 
 
 class TrendMonitor(MonitorBase):
@@ -276,6 +282,7 @@ class FailuresMonitor(MonitorBase):
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     window: Seconds = 900
     DEFAULT_FOR: ClassVar[int] = 0
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
 
 
 class StalledMonitor(MonitorBase):
@@ -286,6 +293,7 @@ class StalledMonitor(MonitorBase):
     progress: SelectorIn
     window: Seconds = 1800
     DEFAULT_FOR: ClassVar[int] = 0
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
 
 
 class RatioMonitor(MonitorBase):
@@ -306,6 +314,10 @@ class RatioMonitor(MonitorBase):
     """Low-traffic guard: a window pair only alerts while at least this many events per minute arrived
     over its short window (a handful of requests must not page)."""
     DEFAULT_FOR: ClassVar[int] = 120
+
+    def alert_variants(self) -> tuple[tuple[str, str, str], ...]:
+        """A fast burn that pages and a slow burn that tickets (``generators/data/burn_rates.yaml``)."""
+        return (("FastBurn", self.page_severity, "fast"), ("SlowBurn", self.ticket_severity, "slow"))
 
     @model_validator(mode="after")
     def _good_xor_bad(self):
@@ -412,13 +424,12 @@ class Catalog(BaseModel):
     services: tuple[Service, ...]
     files: dict[str, str]
     """service name -> catalog file (relative path) it came from."""
+    dashboards: tuple[Any, ...] = ()
+    """Hand-written dashboard modules (``dashboards/*.dashboard.py``), read and compiled with the catalog
+    (:class:`generators.grafana.sources.DashboardSource`); rendering runs them per environment."""
 
     def service(self, name: str) -> Service:
         for s in self.services:
             if s.service == name:
                 return s
         raise KeyError(name)
-
-
-def human_duration(seconds: int) -> str:
-    return format_duration(seconds)

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .durations import format_duration
-from .model import Catalog, Defaults, Monitor, RatioMonitor, RawMonitor, Service
-
-KIND_DEFAULT_THRESHOLD = {"flag": 1.0, "failures": 0.0, "stalled": 0.0}
+from .model import Catalog, Defaults, Monitor, Service
 
 
 @dataclass(frozen=True)
@@ -23,7 +20,9 @@ class Alert:
     threshold: float | None
     for_: int
     severity: str
-    burn: str | None = None  # "fast" / "slow" for ratio SLO alerts
+    burn: str | None = None
+    """The variant of a monitor that derives several alerts from one threshold (``fast``/``slow`` burn of a
+    ratio SLO: ``Monitor.alert_variants``)."""
 
     @property
     def kind(self) -> str:
@@ -37,6 +36,9 @@ class ResolvedService:
     defaults: Defaults
     alerts: tuple[Alert, ...]
     file: str = ""
+    variables: tuple[str, ...] = ()
+    """Labels whose dashboard variables (``label=~"$label"``) filter every selector built from this view
+    (``generators.grafana.queries.with_variables``); empty for rules and alarms."""
     extra: dict = field(default_factory=dict, compare=False, repr=False)
     """Per-render memo for generators that share an expensive intermediate (e.g. a dashboard used by two
     outputs). Keyed by "<generator>.<name>"; it lives and dies with this per-environment view."""
@@ -101,18 +103,15 @@ def resolve_monitor(mon: Monitor, env: str) -> list[Alert]:
         return out
     o = mon_override
     threshold = _pick(o and o.threshold, mon.threshold)
-    if threshold is None and not isinstance(mon, RawMonitor):
-        threshold = KIND_DEFAULT_THRESHOLD.get(mon.kind)
+    if threshold is None:
+        threshold = mon.DEFAULT_THRESHOLD
     for_ = _pick(o and o.for_, mon.for_)
     if for_ is None:
         for_ = mon.DEFAULT_FOR
-    if isinstance(mon, RatioMonitor):
-        return [
-            Alert(name=f"{mon.name}FastBurn", monitor=mon, threshold=threshold, for_=for_,
-                  severity=mon.page_severity, burn="fast"),
-            Alert(name=f"{mon.name}SlowBurn", monitor=mon, threshold=threshold, for_=for_,
-                  severity=mon.ticket_severity, burn="slow"),
-        ]
+    variants = mon.alert_variants()
+    if variants:
+        return [Alert(name=f"{mon.name}{suffix}", monitor=mon, threshold=threshold, for_=for_, severity=severity,
+                      burn=variant) for suffix, severity, variant in variants]
     severity = _pick(o and o.severity, mon.severity)
     return [Alert(name=mon.name, monitor=mon, threshold=threshold, for_=for_, severity=severity or "warning")]
 
@@ -123,12 +122,9 @@ def _pick(override, base):
 
 def alert_names(mon: Monitor) -> list[str]:
     """Every alert name a monitor can produce, in any environment."""
-    if isinstance(mon, RatioMonitor):
-        return [f"{mon.name}FastBurn", f"{mon.name}SlowBurn"]
+    variants = mon.alert_variants()
+    if variants:
+        return [f"{mon.name}{suffix}" for suffix, _, _ in variants]
     if mon.levels:
         return [lvl.alert for lvl in mon.levels]
     return [mon.name]
-
-
-def for_text(seconds: int) -> str:
-    return format_duration(seconds)

@@ -120,7 +120,7 @@ def _for_text(seconds: int) -> str:
 
 def _expression(v: EnvView) -> str:
     if v.rs.is_prometheus:
-        from .prometheus.expressions import alert_expr
+        from .kinds import alert_expr
 
         return alert_expr(v.alert, v.rs)
     return alertmeta.condition(v.alert, v.rs)

@@ -1,8 +1,7 @@
 """Checks of rendered artifacts by the engines that consume them, run by ``mlmon check``.
 
 Each step is ``fn(out_dir, catalog, env) -> list[str]`` (failure messages; empty = passed) and may raise
-:class:`Skipped` with a reason (e.g. a tool is not installed). Steps are registered in ``STEPS``; other
-modules append theirs (Kubernetes schemas, dashboards, CloudWatch, runbooks).
+:class:`~generators.errors.Skipped` with a reason (e.g. a tool is not installed). ``STEPS`` lists them all.
 """
 
 from __future__ import annotations
@@ -11,9 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
-class Skipped(Exception):
-    """The step could not run here; the message says why."""
+from .errors import Skipped
 
 
 def promtool_steps(out: Path, catalog, env: str) -> list[str]:

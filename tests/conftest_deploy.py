@@ -94,10 +94,13 @@ def copy_catalog(src: Path, dst: Path, rename: dict[str, str] | None = None, str
 
 
 @contextlib.contextmanager
-def registered(registry: list, fn):
-    """Add a (test-only) generator to one of generators.render's registries for the block."""
-    registry.append(fn)
+def registered(name: str, fn):
+    """Add a (test-only) generator to one of generators.render's generator lists (``name``) for the block."""
+    from generators import render as render_mod
+
+    before = getattr(render_mod, name)
+    setattr(render_mod, name, before + (fn,))
     try:
         yield
     finally:
-        registry.remove(fn)
+        setattr(render_mod, name, before)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from generators.model import (AbsentMonitor, FailuresMonitor, FlagMonitor, LatencyMonitor, RatioMonitor,
                               StalledMonitor, ThresholdMonitor, TrendMonitor)
-from generators.prometheus.unittests import base_labels, complement_labels, series_name
+from generators.prometheus.series import base_labels, complement_labels, series_name
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -63,7 +63,7 @@ def test_synthetic_catalog_is_valid_and_seed_shaped():
 
 def test_synthetic_services_render_jobs_remediations_and_dashboards(tmp_path):
     import synth
-    from generators.kubernetes.commands import ANNOTATION
+    from generators.kubernetes.commands import REMEDIATIONS_ANNOTATION as ANNOTATION
     from generators.loader import load_catalog
     from generators.render import render
 

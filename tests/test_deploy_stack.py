@@ -598,7 +598,6 @@ def test_ratio_composites_are_declared_after_and_depend_on_their_children(tmp_pa
 
 
 def test_an_unknown_kind_fails_before_anything_is_declared():
-    from generators import render as render_mod
     from generators.deploy.mapping import MappingError
 
     def ingress(rs):
@@ -607,21 +606,20 @@ def test_an_unknown_kind_fails_before_anything_is_declared():
         return [{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "x"}}]
 
     record = []
-    with registered(render_mod.KUBERNETES_GENERATORS, ingress):
+    with registered("KUBERNETES_GENERATORS", ingress):
         with pytest.raises(MappingError, match="kubernetes/rl-feedback-loop.yaml .*Ingress"):
             mocks.run_stack_file("dev", record=record)
     assert record == []
 
 
 def test_an_unknown_artifact_directory_fails_before_anything_is_declared():
-    from generators import render as render_mod
     from generators.deploy.mapping import MappingError
 
     def other(rs):
         return {f"alertmanager/{rs.name}.yaml": {"route": {}}}
 
     record = []
-    with registered(render_mod.FILE_GENERATORS, other):
+    with registered("FILE_GENERATORS", other):
         with pytest.raises(MappingError, match="alertmanager/"):
             mocks.run_stack_file("dev", record=record)
     assert record == []

@@ -182,13 +182,13 @@ def test_expression_change_beyond_the_threshold_is_shown(repo, capsys):
          "new": "min_over_time(shop_quality_score[10m]) < 0.6"}]
 
 
-def test_remediations_from_providers_are_compared(repo, capsys, monkeypatch):
+def test_remediation_commands_are_compared(repo, capsys, monkeypatch):
     def restart(alert, rs):
         if rs.service.workload is None:
             return []
         return [("restart", f"kubectl rollout restart deployment/{rs.service.workload.name} -n {rs.service.namespace}")]
 
-    monkeypatch.setattr(alertmeta, "REMEDIATION_PROVIDERS", [restart])
+    monkeypatch.setattr(alertmeta, "remediation_commands", restart)
     write(repo, {"alerts/shop-model.yaml": SHOP_V2.replace("name: shop-api}", "name: shop-api-v2}")})
     rc, out, _ = run(capsys, "--base", "v2", "--format", "json", "--env", "prod")
     d = json.loads(out)

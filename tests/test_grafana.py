@@ -16,7 +16,7 @@ from generators.alertmeta import dashboard_uid
 from generators.errors import CatalogError
 from generators.grafana.checks import Known, dashboard_problems, grafana_step, iter_panels
 from generators.loader import load_catalog
-from generators.prometheus.expressions import alert_expr
+from generators.kinds import alert_expr
 from generators.promql import CMP
 from generators.render import render, serialize_all, write_atomic
 from generators.resolve import resolve

@@ -130,13 +130,13 @@ def test_escalation_names_the_stronger_level_and_its_receiver(repo, capsys):
     assert "escalates to" not in (repo / "rb/queue/QueueDepthCritical.md").read_text()
 
 
-def test_remediation_commands_come_from_the_providers(repo, capsys, monkeypatch):
+def test_remediation_commands_come_from_alertmeta(repo, capsys, monkeypatch):
     def restart(alert, rs):
         if rs.service.workload is None:
             return []
         return [("restart", f"kubectl rollout restart deployment/{rs.service.workload.name} -n {rs.service.namespace}")]
 
-    monkeypatch.setattr(alertmeta, "REMEDIATION_PROVIDERS", [restart])
+    monkeypatch.setattr(alertmeta, "remediation_commands", restart)
     assert run(capsys, "runbooks", "--out", "rb")[0] == 0
     page = (repo / "rb/shop-model/ShopQualityLow.md").read_text()
     assert "**restart**:\n\n```bash\nkubectl rollout restart deployment/shop-api -n shop\n```" in page

@@ -1,8 +1,8 @@
 """Every PromQL expression mlmon will write parses (promql-parser), in every environment, and a raw
 expression only reads metrics the service declares (or lists under `external_metrics`)."""
 
-from ..model import RatioMonitor, RawMonitor
-from ..prometheus.expressions import alert_expr, slo_recording_rules
+from ..kinds import alert_expr, recording_rules
+from ..model import RawMonitor
 from ..promql import metric_names, parse_error
 from ..resolve import resolve_service
 
@@ -42,10 +42,9 @@ def check(ctx):
                     idx = svc.monitors.index(a.monitor)
                     yield src.problem(("monitors", idx), f"generated PromQL for {a.name} does not parse: {err}: {expr}")
             for mon in rs.monitors():
-                if isinstance(mon, RatioMonitor):
-                    for rule in slo_recording_rules(rs, mon):
-                        err = parse_error(rule["expr"])
-                        if err and rule["expr"] not in seen:
-                            seen.add(rule["expr"])
-                            idx = svc.monitors.index(mon)
-                            yield src.problem(("monitors", idx), f"generated recording rule does not parse: {err}")
+                for rule in recording_rules(mon, rs):
+                    err = parse_error(rule["expr"])
+                    if err and rule["expr"] not in seen:
+                        seen.add(rule["expr"])
+                        idx = svc.monitors.index(mon)
+                        yield src.problem(("monitors", idx), f"generated recording rule does not parse: {err}")

@@ -12,7 +12,7 @@ from ..model import Defaults
 
 def dashboard_text(d: dict) -> str:
     """The dashboard exactly as ``grafana/<uid>.json`` holds it."""
-    from ..render import Artifact
+    from ..artifact import Artifact
 
     return Artifact(f"grafana/{d['uid']}.json", d).serialize().decode()
 

@@ -80,7 +80,7 @@ def dashboard(rs: ResolvedService) -> dict:
                 runbooks.append((f"Runbook: {a.name}", url))
         panels.append(build.row(mon.name, y))
         y += 1
-        specs = monitor_panels(rs, mon) if rs.is_prometheus else cloudwatch.monitor_panels(rs, mon)
+        specs = monitor_panels(rs, mon)
         x = 0
         widths = _widths(specs)
         for spec, w in zip(specs, widths):

@@ -116,7 +116,7 @@ def validate_file(path: Path) -> list[str]:
 
 def kubernetes_step(out: Path, catalog, env: str) -> list[str]:
     """kubernetes-validate strict (1.29 and newest) and the PrometheusRule CRD schema on every manifest."""
-    from ..verify import Skipped
+    from ..errors import Skipped
 
     try:
         import jsonschema  # noqa: F401

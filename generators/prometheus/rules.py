@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from .. import alertmeta
 from ..durations import format_duration
-from ..model import RatioMonitor
+from ..kinds import alert_expr, recording_rules
 from ..resolve import ResolvedService
-from .expressions import alert_expr, slo_recording_rules
 
 
 def rule_groups(rs: ResolvedService) -> list[dict]:
-    """One group per ratio SLO (its recording rules, then its burn alerts: rules in a group run in order,
-    so an alert never reads a recording from the previous evaluation), then one group of all other alerts."""
+    """One group per monitor with recording rules (a ratio SLO: its recordings, then its burn alerts: rules in
+    a group run in order, so an alert never reads a recording from the previous evaluation), then one group of
+    all other alerts."""
     interval = format_duration(rs.defaults.evaluation_interval)
     groups = []
     plain = []
     for mon in rs.monitors():
         mine = [alert_rule(a, rs) for a in rs.alerts if a.monitor is mon]
-        if isinstance(mon, RatioMonitor):
-            groups.append({"name": f"{rs.name}.slo.{mon.name}", "interval": interval,
-                           "rules": slo_recording_rules(rs, mon) + mine})
+        recordings = recording_rules(mon, rs)
+        if recordings:
+            groups.append({"name": f"{rs.name}.slo.{mon.name}", "interval": interval, "rules": recordings + mine})
         else:
             plain.extend(mine)
     if plain:
