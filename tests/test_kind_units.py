@@ -303,3 +303,16 @@ def test_the_measured_divergences_are_gone(rendered):
         ("ModelScore", "Average", "60", {"Model": "v2", "Stage": "live"})
     (beat,) = rows["CwHeartbeatMissing"][0]["targets"]
     assert (beat["metricName"], beat["statistic"], beat["period"]) == ("heartbeat", "SampleCount", "60")
+
+
+def test_the_hand_written_slo_panel_reads_the_environments_objective(rendered):
+    def objective(env):
+        panel = next(p for p in rendered[env]["grafana/kinds-handwritten.json"]["panels"]
+                     if p["title"] == "Availability: success ratio")
+        return _steps(panel), panel["description"]
+
+    assert objective("dev") == ({0.99}, "Objective 0.99 over 30d.")  # alerts/kinds.yaml overrides dev
+    assert objective("prod") == ({0.995}, "Objective 0.995 over 30d.")
+    dev_rules = yaml.safe_load(yaml.safe_dump(rendered["dev"]["prometheus/kinds.rules.yaml"]))
+    fast = next(r for g in dev_rules["groups"] for r in g["rules"] if r.get("alert") == "AvailabilityFastBurn")
+    assert "0.01" in fast["expr"]  # the dev alert's budget: 1 - 0.99

@@ -141,8 +141,8 @@ def slo_panel(service: str, slo: str, grid: tuple[int, int, int, int], title: st
     if mon.kind != "ratio":
         raise LookupError(f"{slo!r} of {service!r} is a {mon.kind} monitor, not a ratio SLO")
     shorts = sorted({bw.short for rows in ratio.burn_windows().values() for bw in rows})[:2]
-    goal = mon.threshold
-    sig = ratio.success(with_variables(rs), mon, shorts, title or f"{slo}: success ratio", goal)
+    goal = ratio.objective(rs, mon)
+    sig = ratio.success(with_variables(rs), mon, shorts, title or f"{slo}: success ratio")
     spec = panel_spec(rs, mon, Panel(sig, description=f"Objective {goal:.4g} over {format_duration(mon.period)}."))
     return build.panel(spec, grid, runbook_links(service, slo, env))
 

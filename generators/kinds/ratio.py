@@ -122,11 +122,11 @@ def burn_levels(alerts: list[Alert]) -> tuple[Level, ...]:
     return tuple(Level(a.name, a.severity, bw.factor(a.monitor.period)) for a in alerts for bw in burn_windows()[a.burn])
 
 
-def success(rs: ResolvedService, m: RatioMonitor, windows: list[int], title: str, goal=None) -> Signal:
+def success(rs: ResolvedService, m: RatioMonitor, windows: list[int], title: str) -> Signal:
     """The success ratio (1 - the recorded error ratio) over ``windows`` against the objective."""
     labels = ratio_by(rs, m)
     alerts = alerts_of(rs, m)
-    goal = objective(rs, m) if goal is None else goal
+    goal = objective(rs, m)
     queries = tuple(Query(f"1 - {recorded(rs, m, SLO_ERROR_RATIO, w)}",
                           (f"{d(w)} {legend(labels)}".strip() if len(windows) > 1 else legend(labels) or m.name))
                     for w in windows)
