@@ -381,16 +381,9 @@ def stale_report(text: str, new: str, file: str, stale: list[Block], max_lines: 
     return f"{file}: generated section(s) stale: {names}; run `mlmon runbooks --update`\n{body}"
 
 
-_LAST_CHECKED: list = []
-
-
-def embedded_runbooks_step(out, catalog: Catalog, env: str) -> list[str]:
-    """hand-written runbooks (runbooks.handwritten) embed up-to-date generated sections"""
-    # The sections cover every environment, so one check per `mlmon check` run is enough: the step runs
-    # once per environment with the same catalog object.
-    if _LAST_CHECKED and _LAST_CHECKED[0] is catalog:
-        return []
-    _LAST_CHECKED[:] = [catalog]
+def embedded_runbooks_step(catalog: Catalog) -> list[str]:
+    """hand-written runbooks (runbooks.handwritten) embed up-to-date generated sections (they cover every
+    environment, so this runs once per catalog)"""
     files = handwritten_files(handwritten_dir(catalog))
     if not files:
         return []

@@ -22,6 +22,8 @@ from generators.model import (AbsentMonitor, FailuresMonitor, FlagMonitor, Laten
 from generators.prometheus.series import base_labels, complement_labels, series_name
 
 REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "tests" / "fixtures" / "seeds"
+"""The seed fixture (alerts/, dashboards/, docs/runbooks/ as in the repository)."""
 
 
 def _selectors(mon):

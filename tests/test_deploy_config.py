@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest_deploy import ENVS, ROOT
+from conftest_deploy import ENVS, ROOT, run_stack
 
 from generators.deploy import mocks
 from generators.deploy.config import (SECRET_PLACEHOLDER, StackConfigError, check_against_catalog, parse,
@@ -80,7 +80,7 @@ def test_other_namespaces_are_ignored():
 def test_checks_against_the_catalog():
     from generators.loader import load_catalog
 
-    catalog = load_catalog(ROOT / "alerts")
+    catalog = load_catalog(ROOT / "tests" / "fixtures" / "seeds" / "alerts")
     with pytest.raises(StackConfigError) as exc:
         check_against_catalog(parse(_cfg(environment="qa", aws={"region": "us-east-1"})), catalog)
     assert exc.value.problems[0][0] == "mlmon:environment"
@@ -104,7 +104,7 @@ def test_checks_against_the_catalog():
 def test_bad_config_fails_before_any_resource_is_declared(overrides, key):
     record = []
     with pytest.raises(StackConfigError) as exc:
-        mocks.run_stack_file("dev", overrides=overrides, record=record)
+        run_stack("dev", overrides=overrides, record=record)
     assert key in [k for k, _ in exc.value.problems]
     assert "Pulumi.dev.yaml" in str(exc.value)
     assert record == []

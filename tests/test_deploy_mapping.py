@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest_deploy import ROOT, rendered
+from conftest_deploy import ROOT, SEEDS, rendered
 
 from generators.deploy import mapping
 from generators.deploy.mapping import MappingError
@@ -220,7 +220,7 @@ def test_plan_rejects_actions_naming_undeclared_topics_but_keeps_arns():
 def _plan(capsys, *argv):
     from generators.cli import main
 
-    rc = main(["plan", *argv])
+    rc = main(["plan", "--catalog", str(SEEDS / "alerts"), *argv])
     out = capsys.readouterr()
     return rc, out.out, out.err
 

@@ -12,8 +12,8 @@ import re
 import pytest
 
 from conftest_deploy import (COMPOSITE, CW_DASHBOARD, ENVS, GRAFANA_DASHBOARD, GRAFANA_FOLDER, KUBE_TOKENS,
-                             METRIC_ALARM, ROOT, SERVICE, SIDECAR_LABEL, SUBSCRIPTION, TOPIC, copy_catalog,
-                             registered, rendered, stack_config)
+                             METRIC_ALARM, ROOT, SEEDS, SERVICE, SIDECAR_LABEL, SUBSCRIPTION, TOPIC, copy_catalog,
+                             registered, rendered, run_stack, stack_config)
 
 from generators.cloudwatch.actions import resolve_actions
 from generators.deploy import mocks
@@ -25,7 +25,7 @@ REGION = "us-east-1"
 @pytest.fixture(scope="module")
 def runs():
     """One mocked run of the committed stack config per environment, with the render it deploys."""
-    return {env: (mocks.run_stack_file(env), rendered(env)[1]) for env in ENVS}
+    return {env: (run_stack(env), rendered(env)[1]) for env in ENVS}
 
 
 def _grafana_api(env) -> bool:
@@ -369,6 +369,7 @@ def test_secret_endpoints_and_token_stay_secret_with_real_values():
     values["mlmon:subscriptions"] = json.dumps({"critical": [{"protocol": "email", "endpoint": endpoint}]})
     values["mlmon:grafanaToken"] = token
     values["mlmon:kubernetes"] = json.dumps({"context": "prod", "kubeconfig": kubeconfig})
+    values["mlmon:catalog"] = str(SEEDS / "alerts")
     run = mocks.run(values, secret | {"mlmon:subscriptions"}, stack="prod")
     (provider,) = run.of_type("pulumi:providers:grafana")
     assert provider.secret_paths() == ["auth"] and provider.plain_inputs()["auth"] == token
@@ -437,7 +438,7 @@ def test_without_grafana_api_dashboards_go_as_sidecar_configmaps(runs, env):
 
 
 def test_outputs_select_what_is_deployed():
-    run = mocks.run_stack_file("dev", overrides={"mlmon:outputs": ["cloudwatch"]})
+    run = run_stack("dev", overrides={"mlmon:outputs": ["cloudwatch"]})
     types_ = {r.type for r in run.resources}
     assert not any(t.startswith("kubernetes:") or t.startswith("grafana:") for t in types_)
     assert "pulumi:providers:kubernetes" not in types_
@@ -448,7 +449,7 @@ def test_outputs_select_what_is_deployed():
 
 
 def test_namespace_mapping_and_rule_selector_labels_are_applied():
-    run = mocks.run_stack_file("staging", overrides={"mlmon:kubernetes": {
+    run = run_stack("staging", overrides={"mlmon:kubernetes": {
         "context": "staging", "namespaces": {"monitoring": "grafana"},
         "ruleSelectorLabels": {"release": "kube-prometheus-stack", "prometheus": "ml"}}})
     _, artifacts = rendered("staging")
@@ -473,7 +474,7 @@ def test_moving_a_namespace_that_the_objects_refer_to_is_an_error():
 
     record = []
     with pytest.raises(MappingError) as exc:
-        mocks.run_stack_file("staging", record=record, overrides={"mlmon:kubernetes": {
+        run_stack("staging", record=record, overrides={"mlmon:kubernetes": {
             "context": "staging", "namespaces": {"crew": "crew-staging"}}})
     msg = str(exc.value)
     assert "kubernetes/rl-feedback-loop.yaml" in msg and "refers to its namespace 'crew'" in msg
@@ -557,9 +558,9 @@ def _per_env_services(catalog_dir) -> set[str]:
 
 
 def test_environments_differ_only_in_services_with_overrides(tmp_path):
-    renamed = copy_catalog(ROOT / "alerts", tmp_path / "alerts", rename=RENAMED)
+    renamed = copy_catalog(SEEDS / "alerts", tmp_path / "alerts", rename=RENAMED)
     runs = _normal_runs(renamed)
-    with_overrides = _per_env_services(ROOT / "alerts")
+    with_overrides = _per_env_services(SEEDS / "alerts")
     assert with_overrides and with_overrides != {r[2] for r in runs["dev"]} - {""}
     for a, b in (("dev", "staging"), ("staging", "prod"), ("dev", "prod")):
         differing = {k for k in set(runs[a]) | set(runs[b]) if runs[a].get(k) != runs[b].get(k)}
@@ -568,7 +569,7 @@ def test_environments_differ_only_in_services_with_overrides(tmp_path):
 
 
 def test_without_overrides_environments_declare_the_same_resources(tmp_path):
-    stripped = copy_catalog(ROOT / "alerts", tmp_path / "alerts", rename=RENAMED, strip=True)
+    stripped = copy_catalog(SEEDS / "alerts", tmp_path / "alerts", rename=RENAMED, strip=True)
     runs = _normal_runs(stripped)
     assert len(runs["dev"]) > 80
     assert runs["staging"] == runs["dev"]
@@ -608,7 +609,7 @@ def test_an_unknown_kind_fails_before_anything_is_declared():
     record = []
     with registered("KUBERNETES_GENERATORS", ingress):
         with pytest.raises(MappingError, match="kubernetes/rl-feedback-loop.yaml .*Ingress"):
-            mocks.run_stack_file("dev", record=record)
+            run_stack("dev", record=record)
     assert record == []
 
 
@@ -621,5 +622,5 @@ def test_an_unknown_artifact_directory_fails_before_anything_is_declared():
     record = []
     with registered("FILE_GENERATORS", other):
         with pytest.raises(MappingError, match="alertmanager/"):
-            mocks.run_stack_file("dev", record=record)
+            run_stack("dev", record=record)
     assert record == []
