@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import kinds
 from .durations import format_duration
 from .kubernetes.commands import REMEDIATIONS_ANNOTATION, remediation_commands
+from .names import dashboard_uid  # noqa: F401  (re-exported: the uid alerts link to)
 from .promql import num
 from .resolve import Alert, ResolvedService
 
@@ -17,11 +18,6 @@ def remediations(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:
     """``(remediation name, exact command to run it)`` for each remediation the alert's monitor names, from
     the rendered remediation templates. Read by annotations, runbooks, diffs and ``mlmon remediations``."""
     return remediation_commands(a, rs)
-
-
-def dashboard_uid(service: str) -> str:
-    """Stable Grafana uid of a service's generated dashboard (at most 40 characters)."""
-    return f"mlmon-{service}"[:40]
 
 
 def dashboard_url(rs: ResolvedService) -> str:

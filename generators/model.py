@@ -27,6 +27,18 @@ from .types import (SEVERITIES, AlertName, DnsName, EnvName, LabelName, MetricNa
 # catalog-wide defaults (alerts/_defaults.yaml)
 
 
+class EnvironmentSettings(Strict):
+    """``environment_settings.<env>``: the deployment settings that differ in one environment; each given field
+    replaces the catalog-wide value of the same name (``mlmon render --env <env>`` writes them everywhere)."""
+
+    rule_labels: dict[str, str] | None = None
+    dashboard_labels: dict[str, str] | None = None
+    dashboard_folder_annotation: str | None = None
+    dashboard_folder: str | None = None
+    dashboard_namespace: DnsName | None = None
+    namespaces: dict[DnsName, DnsName] | None = None
+
+
 class Defaults(Strict):
     """Catalog-wide settings; every field can be set in ``alerts/_defaults.yaml``."""
 
@@ -41,7 +53,8 @@ class Defaults(Strict):
     grafana_url: str = "https://grafana.example.com"
     """Base URL of Grafana; a service's dashboard_url defaults to ``<grafana_url>/d/<uid>``."""
     rule_labels: dict[str, str] = Field(default_factory=dict)
-    """Labels put on every PrometheusRule object (prometheus-operator ``ruleSelector``)."""
+    """Labels put on every PrometheusRule object: what the cluster's prometheus-operator selects rules by (its
+    ``ruleSelector``; kube-prometheus-stack: ``release: <release name>``)."""
     common_labels: dict[LabelName, str] = Field(default_factory=dict)
     """Labels added to every alert."""
     jobs: JobDefaults = Field(default_factory=JobDefaults)
@@ -52,9 +65,16 @@ class Defaults(Strict):
     dashboard_folder_annotation: str = "grafana_folder"
     """Annotation key the sidecar reads the Grafana folder from (``grafana.sidecar.dashboards.folderAnnotation``)."""
     dashboard_folder: str = "{team}"
-    """Grafana folder of every dashboard; ``{team}`` and ``{service}`` are replaced."""
+    """Grafana folder (title) of every dashboard, for the sidecar and for API delivery alike; ``{team}`` and
+    ``{service}`` are replaced."""
     dashboard_namespace: DnsName = "monitoring"
     """Namespace of the dashboard ConfigMaps (the sidecar watches Grafana's own namespace by default)."""
+    namespaces: dict[DnsName, DnsName] = Field(default_factory=dict)
+    """Namespace as the catalog names it -> the namespace its objects are rendered into (every object,
+    RoleBinding subject, ``kubectl -n`` of a remediation and runbook command follows)."""
+    environment_settings: dict[EnvName, EnvironmentSettings] = Field(default_factory=dict)
+    """Per environment: the settings above that differ there (``rule_labels``, ``dashboard_labels``,
+    ``dashboard_folder_annotation``, ``dashboard_folder``, ``dashboard_namespace``, ``namespaces``)."""
 
 
 # ---------------------------------------------------------------------------------------------

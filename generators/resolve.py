@@ -30,12 +30,42 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """The deployment settings of one environment (``_defaults.yaml``, ``environment_settings.<env>`` applied):
+    what the cluster selects rules and dashboards by, where dashboards go, which namespaces objects land in."""
+
+    rule_labels: dict
+    dashboard_labels: dict
+    dashboard_folder_annotation: str
+    dashboard_folder: str
+    dashboard_namespace: str
+    namespaces: dict
+
+    def namespace(self, name: str) -> str:
+        """The namespace objects of catalog namespace ``name`` are rendered into in this environment."""
+        return self.namespaces.get(name, name)
+
+
+def deployment(defaults: Defaults, env: str) -> Deployment:
+    o = defaults.environment_settings.get(env)
+
+    def pick(field):
+        value = getattr(o, field) if o is not None else None
+        return getattr(defaults, field) if value is None else value
+
+    return Deployment(dict(pick("rule_labels")), dict(pick("dashboard_labels")), pick("dashboard_folder_annotation"),
+                      pick("dashboard_folder"), pick("dashboard_namespace"), dict(pick("namespaces")))
+
+
+@dataclass(frozen=True)
 class ResolvedService:
     service: Service
     env: str
     defaults: Defaults
     alerts: tuple[Alert, ...]
     file: str = ""
+    deployment: Deployment | None = None
+    """The environment's deployment settings (rule and dashboard labels, folders, namespaces)."""
     variables: tuple[str, ...] = ()
     """Labels whose dashboard variables (``label=~"$label"``) filter every selector built from this view
     (``generators.grafana.queries.with_variables``); empty for rules and alarms."""
@@ -46,6 +76,12 @@ class ResolvedService:
     @property
     def name(self) -> str:
         return self.service.service
+
+    @property
+    def namespace(self) -> str | None:
+        """The service's Kubernetes namespace in this environment (``namespaces`` applied); None without one."""
+        ns = self.service.namespace
+        return self.deployment.namespace(ns) if ns and self.deployment is not None else ns
 
     @property
     def is_prometheus(self) -> bool:
@@ -68,7 +104,8 @@ def resolve_service(service: Service, env: str, defaults: Defaults, file: str = 
     alerts: list[Alert] = []
     for mon in service.monitors:
         alerts.extend(resolve_monitor(mon, env))
-    return ResolvedService(service=service, env=env, defaults=defaults, alerts=tuple(alerts), file=file)
+    return ResolvedService(service=service, env=env, defaults=defaults, alerts=tuple(alerts), file=file,
+                           deployment=deployment(defaults, env))
 
 
 def resolve(catalog: Catalog, env: str, services: list[str] | None = None) -> list[ResolvedService]:

@@ -130,7 +130,7 @@ def _source(rs: ResolvedService) -> str:
     src = rs.service.source
     if src.type == "cloudwatch":
         return f"CloudWatch alarm (namespace `{src.namespace}`, {src.region})"
-    ns = f" in namespace `{rs.service.namespace}`" if rs.service.namespace else ""
+    ns = f" in namespace `{rs.namespace}`" if rs.namespace else ""
     return f"Prometheus alerting rule{ns}"
 
 

@@ -49,7 +49,7 @@ def rows(catalog, env: str, services, with_jobs: bool) -> list[dict]:
             target = (f"{w.kind.lower()}/{w.name}" if w else "") if hasattr(rem, "target") else ""
             if rem.action == "patch-configmap":
                 target = f"configmap/{rem.configmap}"
-            out.append({"service": rs.name, "namespace": rs.service.namespace, "kind": "remediation",
+            out.append({"service": rs.name, "namespace": rs.namespace, "kind": "remediation",
                         "name": rem.name, "action": rem.action, "target": target, "what": what(rem),
                         "description": rem.description,
                         "dry_run": rem.dry_run, "alerts": linked_alerts(rs, rem.name),
@@ -58,7 +58,7 @@ def rows(catalog, env: str, services, with_jobs: bool) -> list[dict]:
             for job in rs.service.jobs:
                 if job.environments is not None and env not in job.environments:
                     continue
-                out.append({"service": rs.name, "namespace": rs.service.namespace, "kind": "job", "name": job.name,
+                out.append({"service": rs.name, "namespace": rs.namespace, "kind": "job", "name": job.name,
                             "action": job.purpose, "target": f"cronjob/{job.name}",
                             "what": f"{job.schedule}" + (f" ({job.time_zone})" if job.time_zone else "")
                                     + (" suspended" if job.suspend else ""),

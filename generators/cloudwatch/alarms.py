@@ -18,7 +18,7 @@ from typing import Any
 from ..alertmeta import condition, labels, runbook_url, summary
 from ..durations import format_duration as dur
 from ..kinds import cloudwatch_plan
-from ..names import alarm_name, cloudwatch_console_url, health_alarm_name, topic_name
+from ..names import MANAGED_BY, alarm_name, cloudwatch_console_url, health_alarm_name, topic_name
 from ..promql import num
 from ..resolve import Alert, ResolvedService
 from ..types import SEVERITIES
@@ -88,7 +88,7 @@ def _periods(mon, path: tuple, for_: int, period: int, extra: int) -> tuple[int,
 
 def _tags(a_labels: dict[str, str]) -> list[dict]:
     tags = [{"Key": k, "Value": v} for k, v in a_labels.items()]
-    tags.append({"Key": "managed-by", "Value": "mlmon"})
+    tags.append({"Key": "managed-by", "Value": MANAGED_BY})
     return tags
 
 
@@ -240,7 +240,7 @@ def _health(rs: ResolvedService, specs: list[AlarmSpec]) -> dict | None:
         body["OKActions"] = [topic_name(rs, sev)]
     body["AlarmRule"] = " OR ".join(f'ALARM("{n}")' for n in members)
     body["Tags"] = [{"Key": "service", "Value": rs.name}, {"Key": "team", "Value": rs.service.team},
-                    {"Key": "env", "Value": rs.env}, {"Key": "managed-by", "Value": "mlmon"}]
+                    {"Key": "env", "Value": rs.env}, {"Key": "managed-by", "Value": MANAGED_BY}]
     return body
 
 

@@ -24,4 +24,4 @@ def dashboard_files(rs) -> dict:
 
 def dashboard_configmaps(rs) -> list[dict]:
     """The generated dashboard as a Grafana sidecar ConfigMap."""
-    return [configmap(service_dashboard(rs), rs.name, rs.service.team, rs.env, rs.defaults)]
+    return [configmap(service_dashboard(rs), rs)]

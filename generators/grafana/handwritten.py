@@ -103,7 +103,7 @@ def run_sources(catalog, env: str) -> list[LoadedDashboard]:
 def render_handwritten(catalog, resolved: list) -> list:
     """``CATALOG_GENERATORS`` entry: current-schema JSON and a ConfigMap for every hand-written dashboard of a
     rendered service, its module run for the environment being rendered."""
-    from ..alertmeta import dashboard_uid
+    from ..names import dashboard_uid
     from ..artifact import Artifact
     from .build import CLOUDWATCH, PROMETHEUS
     from .configmap import configmap
@@ -133,8 +133,7 @@ def render_handwritten(catalog, resolved: list) -> list:
         j = modernize(d.dashboard, PROMETHEUS if rs.is_prometheus else CLOUDWATCH)
         j["tags"] = list(dict.fromkeys(list(j.get("tags", [])) + ["mlmon", rs.name, rs.env]))
         out.append(Artifact(f"grafana/{uid}.json", j, rs.name))
-        out.append(Artifact(f"kubernetes/{rs.name}.yaml", [configmap(j, rs.name, rs.service.team, rs.env,
-                                                                     rs.defaults)], rs.name, multi=True))
+        out.append(Artifact(f"kubernetes/{rs.name}.yaml", [configmap(j, rs)], rs.name, multi=True))
     if problems:
         raise CatalogError(problems)
     return out

@@ -26,6 +26,7 @@ from grafanalib.core import GridPos, Target, TimeSeries  # noqa: F401  (re-expor
 from .. import alertmeta
 from ..cloudwatch.plans import metric_ref
 from ..kinds import ratio, signals
+from ..names import dashboard_uid
 from ..promql import selector as _selector
 from ..resolve import ResolvedService, alert_names, resolve_service
 from . import build
@@ -242,5 +243,5 @@ def dashboard_link(service: str, env: str | None = None):
     from grafanalib.core import DashboardLink
 
     rs = resolved(service, env)
-    return DashboardLink(type="link", title="Generated monitors dashboard", uri=f"/d/{alertmeta.dashboard_uid(rs.name)}",
+    return DashboardLink(type="link", title="Generated monitors dashboard", uri=f"/d/{dashboard_uid(rs.name)}",
                          keepTime=True, includeVars=True, icon="dashboard")

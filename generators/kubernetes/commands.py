@@ -6,7 +6,7 @@ Also the remediations an alert names, with their commands (:mod:`generators.aler
 
 from __future__ import annotations
 
-from ..jobs.model import template_name
+from ..names import remediation_template_name as template_name
 from ..resolve import Alert, ResolvedService
 
 RUN_SUFFIX = "$(date +%Y%m%d-%H%M%S)"
@@ -23,12 +23,12 @@ def run_cronjob_command(cronjob: str, namespace: str) -> str:
 
 def remediation_command(rs: ResolvedService, name: str) -> str:
     """The command that runs remediation ``name`` of the service from its rendered template."""
-    return run_cronjob_command(template_name(name), rs.service.namespace or "")
+    return run_cronjob_command(template_name(name), rs.namespace or "")
 
 
 def job_command(rs: ResolvedService, name: str) -> str:
     """The command that starts a run of scheduled job ``name`` now."""
-    return run_cronjob_command(name, rs.service.namespace or "")
+    return run_cronjob_command(name, rs.namespace or "")
 
 
 def remediation_commands(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:

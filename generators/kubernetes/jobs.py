@@ -21,9 +21,9 @@ from ..jobs.model import (PatchConfigMap, Permission, Resources, RolloutRestart,
                           TriggerJob, template_name)
 from ..resolve import ResolvedService
 from ..resolve import alert_names
+from ..names import kubernetes_labels
 from .commands import job_command, remediation_command
 
-MANAGED_BY = "mlmon"
 NEVER = "0 0 31 2 *"
 """Schedule of remediation templates: 31 February never comes, and the CronJob is suspended as well."""
 VERB_ORDER = ("get", "list", "watch", "create", "update", "patch", "delete")
@@ -53,12 +53,11 @@ def checkov_skips(needs_api: bool, env: dict) -> dict[str, str]:
 
 
 def labels(rs: ResolvedService, name: str, component: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component,
-            "app.kubernetes.io/part-of": rs.name, "app.kubernetes.io/managed-by": MANAGED_BY, "mlmon.io/env": rs.env}
+    return kubernetes_labels(rs.name, rs.env, name, component)
 
 
 def metadata(rs: ResolvedService, name: str, lbl: dict, annotations: dict | None = None) -> dict:
-    out = {"name": name, "namespace": rs.service.namespace, "labels": dict(lbl)}
+    out = {"name": name, "namespace": rs.namespace, "labels": dict(lbl)}
     if annotations:
         out["annotations"] = annotations
     return out
@@ -150,7 +149,7 @@ def rbac(rs: ResolvedService, name: str, lbl: dict, permissions: list[Permission
          "rules": rules(permissions)},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": metadata(rs, name, lbl),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": rs.service.namespace}]},
+         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": rs.namespace}]},
     ]
 
 
@@ -214,7 +213,7 @@ def _perm(group: str, resource: str, verbs, names=()) -> Permission:
 def remediation_plan(rs: ResolvedService, rem) -> tuple[list[tuple[str, list[str]]], list[Permission]]:
     """The kubectl steps of a remediation (container name, kubectl arguments) and exactly the permissions
     they need. ``run`` remediations have no kubectl steps (see :func:`remediation_templates`)."""
-    ns = f"--namespace={rs.service.namespace}"
+    ns = f"--namespace={rs.namespace}"
     dry = ["--dry-run=server"] if rem.dry_run else []
     steps: list[tuple[str, list[str]]] = []
     perms: list[Permission] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import alertmeta
 from ..durations import format_duration
 from ..kinds import alert_expr, recording_rules
+from ..names import DEFAULT_NAMESPACE, kubernetes_labels, prometheus_rule_name
 from ..resolve import ResolvedService
 
 
@@ -42,13 +43,12 @@ def rule_file(rs: ResolvedService) -> dict:
 
 def prometheus_rule(rs: ResolvedService) -> dict:
     """The same groups as a prometheus-operator ``PrometheusRule`` object."""
-    labels = {"app.kubernetes.io/name": rs.name, "app.kubernetes.io/managed-by": "mlmon",
-              "app.kubernetes.io/part-of": "mlmon", "mlmon.io/env": rs.env}
-    labels.update(rs.defaults.rule_labels)
+    labels = kubernetes_labels(rs.name, rs.env, rs.name)
+    labels.update(rs.deployment.rule_labels)
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": {"name": f"{rs.name}-rules", "namespace": rs.service.namespace or "monitoring",
-                     "labels": labels},
+        "metadata": {"name": prometheus_rule_name(rs.name), "namespace": rs.namespace or
+                     rs.deployment.namespace(DEFAULT_NAMESPACE), "labels": labels},
         "spec": {"groups": rule_groups(rs)},
     }
