@@ -76,6 +76,14 @@ class Defaults(Strict):
     """Per environment: the settings above that differ there (``rule_labels``, ``dashboard_labels``,
     ``dashboard_folder_annotation``, ``dashboard_folder``, ``dashboard_namespace``, ``namespaces``)."""
 
+    @model_validator(mode="after")
+    def _settings_name_environments(self):
+        unknown = sorted(set(self.environment_settings) - set(self.environments))
+        if unknown:
+            raise ValueError(f"environment_settings names unknown environment(s) {', '.join(unknown)}; "
+                             f"expected one of {', '.join(self.environments)}")
+        return self
+
 
 # ---------------------------------------------------------------------------------------------
 # service metadata

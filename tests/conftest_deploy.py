@@ -33,7 +33,7 @@ SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 GRAFANA_DASHBOARD = "grafana:oss/dashboard:Dashboard"
 GRAFANA_FOLDER = "grafana:oss/folder:Folder"
 SERVICE = "mlmon:index:Service"
-SIDECAR_LABEL = "grafana_dashboard"
+COMPONENT = "app.kubernetes.io/component"
 
 
 def rendered(env: str, catalog_dir: Path = SEEDS / "alerts"):

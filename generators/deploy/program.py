@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..names import DASHBOARD_COMPONENT, grafana_folder_uid
 from . import mapping
 from .config import PROJECT, StackConfig, check_against_catalog, parse
 from .mapping import ACTION_KEYS, MappingError
@@ -53,7 +54,8 @@ class ServicePlan:
     alarms: list[Alarm] = field(default_factory=list)
     composites: list[Alarm] = field(default_factory=list)
     cw_dashboards: list[dict] = field(default_factory=list)
-    grafana: list[tuple[str, dict]] = field(default_factory=list)
+    grafana: list[tuple[str, dict, str]] = field(default_factory=list)
+    """``(uid, dashboard, folder title)`` delivered through Grafana's API."""
     alerts: list[str] = field(default_factory=list)
     """Prometheus alert names in this service's PrometheusRules (a stack output)."""
 
@@ -69,10 +71,20 @@ class Plan:
         return self.services.setdefault(name or SHARED, ServicePlan(name or SHARED))
 
 
-def plan(cfg: StackConfig, artifacts) -> Plan:
+def is_dashboard_configmap(manifest: dict) -> bool:
+    """A dashboard ConfigMap, as the render labels it (``app.kubernetes.io/component: dashboard``)."""
+    labels = ((manifest or {}).get("metadata") or {}).get("labels") or {}
+    return manifest.get("kind") == "ConfigMap" and labels.get("app.kubernetes.io/component") == DASHBOARD_COMPONENT
+
+
+def plan(cfg: StackConfig, artifacts, folder_annotation: str = "grafana_folder") -> Plan:
     """Every resource to declare, from the rendered ``artifacts``. Pure; raises MappingError on anything
-    the program cannot deploy faithfully."""
+    the program cannot deploy faithfully. ``folder_annotation`` (the catalog's
+    ``dashboard_folder_annotation`` in this environment) is where the rendered dashboard ConfigMaps hold
+    their Grafana folder, which API delivery uses too."""
     p = Plan(cfg.environment, {}, [])
+    folders = {uid: (cm.metadata.get("annotations") or {}).get(folder_annotation)
+               for cm in _dashboard_configmaps(artifacts) for uid in _uids_in_configmap(cm)}
     sidecar = []  # Grafana dashboards that the sidecar ConfigMaps should carry
     for a in artifacts:
         top = a.path.split("/", 1)[0] + "/"
@@ -83,14 +95,13 @@ def plan(cfg: StackConfig, artifacts) -> Plan:
         elif top == "cloudwatch/":
             _plan_cloudwatch(cfg, p, a)
         elif top == "grafana/":
-            if _plan_grafana(cfg, p, a):
+            if _plan_grafana(cfg, p, a, folders):
                 sidecar.append(a)
         else:
             raise MappingError(f"{a.path}: the Pulumi program does not know how to deploy artifacts under "
                                f"{top} (generators/deploy/program.py: plan)")
     carried = {uid for sp in p.services.values() for o in sp.kube
-               if o.kind_name == "ConfigMap" and cfg.grafana.sidecar_label in (o.metadata.get("labels") or {})
-               for uid in _uids_in_configmap(o)}
+               if is_dashboard_configmap(o.manifest()) for uid in _uids_in_configmap(o)}
     for a in sidecar:
         uid = a.content.get("uid") if isinstance(a.content, dict) else None
         if uid in carried:
@@ -112,8 +123,7 @@ def _plan_kubernetes(cfg: StackConfig, p: Plan, a) -> None:
     sp = p.service(a.service)
     for i, manifest in enumerate(docs):
         where = f"{a.path} (document {i + 1})"
-        labels = ((manifest or {}).get("metadata") or {}).get("labels") or {}
-        if manifest.get("kind") == "ConfigMap" and cfg.grafana.sidecar_label in labels:
+        if isinstance(manifest, dict) and is_dashboard_configmap(manifest):
             name = (manifest.get("metadata") or {}).get("name")
             if not cfg.deploys("grafana"):
                 p.skipped.append((f"{a.path} ConfigMap {name}", "outputs does not include grafana"))
@@ -121,8 +131,7 @@ def _plan_kubernetes(cfg: StackConfig, p: Plan, a) -> None:
             if cfg.grafana_api:
                 p.skipped.append((f"{a.path} ConfigMap {name}", "dashboards go through Grafana's API"))
                 continue
-        obj = mapping.kube_object(manifest, where, namespaces=cfg.kubernetes.namespaces,
-                                  rule_labels=cfg.kubernetes.rule_selector_labels)
+        obj = mapping.kube_object(manifest, where)
         sp.kube.append(obj)
         if obj.kind_name == "PrometheusRule":
             for group in (obj.args.get("spec") or {}).get("groups") or []:
@@ -158,8 +167,9 @@ def _as_list(a) -> list:
     return a.content
 
 
-def _plan_grafana(cfg: StackConfig, p: Plan, a) -> bool:
-    """Plan one Grafana dashboard for the API; True when it is left to the sidecar ConfigMaps instead."""
+def _plan_grafana(cfg: StackConfig, p: Plan, a, folders: dict) -> bool:
+    """Plan one Grafana dashboard for the API (into the folder its rendered ConfigMap names); True when it is
+    left to the sidecar ConfigMaps instead."""
     if not cfg.deploys("grafana"):
         p.skipped.append((a.path, "outputs does not include grafana"))
         return False
@@ -168,7 +178,10 @@ def _plan_grafana(cfg: StackConfig, p: Plan, a) -> bool:
     if not isinstance(a.content, dict):
         raise MappingError(f"{a.path}: expected a Grafana dashboard JSON object")
     uid = a.content.get("uid") or a.path.rsplit("/", 1)[1].removesuffix(".json")
-    p.service(a.service).grafana.append((uid, a.content))
+    if not folders.get(uid):
+        raise MappingError(f"{a.path}: no rendered dashboard ConfigMap names its Grafana folder (annotation "
+                           "dashboard_folder_annotation of the catalog); the program does not invent one")
+    p.service(a.service).grafana.append((uid, a.content, folders[uid]))
     return False
 
 
@@ -217,7 +230,7 @@ def _check_unique(p: Plan) -> None:
             add("CompositeAlarm", a.args["alarm_name"], a.where)
         for d in sp.cw_dashboards:
             add("Dashboard", d["dashboard_name"], sp.name)
-        for uid, _ in sp.grafana:
+        for uid, _, _ in sp.grafana:
             add("grafana", uid, sp.name)
 
 
@@ -257,10 +270,12 @@ def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
 
         grafana_provider = grafana.Provider("grafana", url=cfg.grafana.url,
                                             auth=pulumi.Output.secret(cfg.grafana_token))
-        folder = grafana.oss.Folder("mlmon-folder", title=cfg.grafana.folder,
-                                    uid=_slug(cfg.grafana.folder),
-                                    opts=pulumi.ResourceOptions(provider=grafana_provider))
-        count("grafana:oss/folder:Folder")
+        folders = {}
+        for title in sorted({f for sp in services for _, _, f in sp.grafana}):
+            uid = grafana_folder_uid(title)
+            folders[title] = grafana.oss.Folder(f"folder-{uid}", title=title, uid=uid,
+                                                opts=pulumi.ResourceOptions(provider=grafana_provider))
+            count("grafana:oss/folder:Folder")
 
     arn_by_topic: dict[str, Any] = {}
     subscriptions_out: dict[str, list] = {}
@@ -327,16 +342,16 @@ def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
                                      opts=provider_opts(component, aws_provider, depends_on=own_alarms))
             count("aws:cloudwatch/dashboard:Dashboard")
             cw_dashboards.append(d["dashboard_name"])
-        for uid, dashboard in sp.grafana:
+        for uid, dashboard, title in sp.grafana:
             import pulumiverse_grafana as grafana
 
             grafana.oss.Dashboard(uid, config_json=json.dumps(dashboard, ensure_ascii=False),
-                                  folder=folder.uid, overwrite=True,
+                                  folder=folders[title].uid, overwrite=True,
                                   opts=provider_opts(component, grafana_provider))
             count("grafana:oss/dashboard:Dashboard")
             dashboard_uids.append(uid)
         for o in sp.kube:
-            if o.kind_name == "ConfigMap" and cfg.grafana.sidecar_label in (o.metadata.get("labels") or {}):
+            if is_dashboard_configmap(o.manifest()):
                 dashboard_uids.extend(_uids_in_configmap(o))
         components[sp.name].register_outputs({"alerts": list(sp.alerts)} if sp.alerts else {})
 
@@ -386,6 +401,16 @@ def _declare_kube(o: mapping.KubeObject, opts) -> None:
         cls(o.name, metadata=o.metadata, opts=opts, **o.args)
 
 
+def _dashboard_configmaps(artifacts) -> list[mapping.KubeObject]:
+    out = []
+    for a in artifacts:
+        if a.path.startswith("kubernetes/"):
+            for i, m in enumerate(a.content if a.multi else [a.content]):
+                if isinstance(m, dict) and is_dashboard_configmap(m):
+                    out.append(mapping.kube_object(m, f"{a.path} (document {i + 1})"))
+    return out
+
+
 def _uids_in_configmap(o: mapping.KubeObject) -> list[str]:
     out = []
     for text in (o.args.get("data") or {}).values():
@@ -396,12 +421,6 @@ def _uids_in_configmap(o: mapping.KubeObject) -> list[str]:
         if isinstance(doc, dict) and isinstance(doc.get("uid"), str):
             out.append(doc["uid"])
     return out
-
-
-def _slug(text: str) -> str:
-    out = "".join(c if c.isalnum() else "-" for c in text.lower())
-    out = "-".join(part for part in out.split("-") if part)
-    return out[:40] or "mlmon"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -423,6 +442,7 @@ def main(root: str | Path) -> dict[str, Any]:
 
     from ..loader import load_catalog
     from ..render import render
+    from ..resolve import deployment
 
     stack = pulumi.get_stack()
     source = f"stack {stack!r}, stacks/Pulumi.{stack}.yaml"
@@ -430,7 +450,8 @@ def main(root: str | Path) -> dict[str, Any]:
     cfg = parse(values, source, secret)
     catalog = load_catalog(Path(root) / cfg.catalog)
     check_against_catalog(cfg, catalog, source)
-    p = plan(cfg, render(catalog, cfg.environment))
+    settings = deployment(catalog.defaults, cfg.environment)
+    p = plan(cfg, render(catalog, cfg.environment), settings.dashboard_folder_annotation)
     outputs = declare(cfg, p)
     for k, v in outputs.items():
         pulumi.export(k, v)
