@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, NamedTuple
 
 from .cloudwatch.plans import Unsupported
+from .model import DEFAULT_WINDOW
 from .promql import matcher_op, num
 from .resolve import Alert, ResolvedService
 from .signals import UNITS, Level
@@ -27,7 +28,7 @@ PER_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 """``per:`` of a trend monitor in seconds (``deriv()`` is per second)."""
 UNIT_SCALE = {"milliseconds": 1000.0, "seconds": 1.0}
 """Latency thresholds are written in seconds; a histogram in these units is that many times larger."""
-RATIO_WINDOW = 300
+RATIO_WINDOW = DEFAULT_WINDOW
 """Window of a threshold ratio (``denominator``) without ``smoothing`` (seconds)."""
 
 

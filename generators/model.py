@@ -234,12 +234,16 @@ class MonitorBase(Strict):
         return self
 
 
+DEFAULT_WINDOW = 300
+"""Seconds: the window of `smoothing`, of a threshold ratio (`denominator`) without smoothing, and of latency."""
+
+
 class Smoothing(Strict):
     """Aggregate the metric over a window before comparing: ``<function>_over_time(m[window])``,
     or ``rate``/``increase`` for counters."""
 
     function: Literal["avg", "min", "max", "quantile", "rate", "increase"] = "avg"
-    window: Seconds = 300
+    window: Seconds = DEFAULT_WINDOW
     quantile: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
@@ -368,7 +372,7 @@ class LatencyMonitor(MonitorBase):
     histogram: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     quantile: float = Field(default=0.95, gt=0, lt=1)
-    window: Seconds = 300
+    window: Seconds = DEFAULT_WINDOW
     op: Literal["above", "below"] = "above"
     by: tuple[LabelName, ...] | None = None
 

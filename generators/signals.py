@@ -33,6 +33,10 @@ class Query:
     instant: bool = False
 
 
+CW_PERIOD = 300
+"""Period (seconds) of a hand-written CloudWatch query that names none."""
+
+
 @dataclass(frozen=True)
 class CwQuery:
     """One CloudWatch metric query: a statistic of a metric, or metric math over other queries' ids."""
@@ -40,7 +44,7 @@ class CwQuery:
     ident: str
     metric: str = ""
     stat: str = ""
-    period: int = 300
+    period: int = CW_PERIOD
     hidden: bool = False
     expression: str = ""
     legend: str = ""

@@ -68,7 +68,7 @@ def grafana_step(out: Path, catalog, env: str) -> list[str]:
 
 def runbooks_step(catalog) -> list[str]:
     """Hand-written runbooks embed up-to-date generated sections (`mlmon runbooks --update`)."""
-    from .runbooks import embedded_runbooks_step
+    from .handwritten_runbooks import embedded_runbooks_step
 
     return embedded_runbooks_step(catalog)
 

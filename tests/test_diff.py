@@ -258,7 +258,8 @@ def test_changed_hand_written_dashboards_are_listed(repo, capsys):
 
 
 def test_markdown_fits_in_a_pull_request_comment(repo):
-    from generators.diff import diff_catalogs, format_markdown
+    from generators.diff import diff_catalogs
+    from generators.diff_format import format_markdown
     from generators.loader import load_catalog
 
     many = SHOP_V1 + "".join(

@@ -32,7 +32,8 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from ..diff import FORMATS, diff_catalogs
+    from ..diff import diff_catalogs
+    from ..diff_format import FORMATS
     from ..errors import CatalogError
     from ..gitcatalog import RevisionError, changed_files, load_at
 

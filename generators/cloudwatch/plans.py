@@ -15,6 +15,7 @@ from ..durations import format_duration as dur
 from ..promql import matcher_op, num
 from ..resolve import Alert, ResolvedService
 from ..signals import CwQuery, Level, Signal, operator_side
+from .model import STANDARD_RESOLUTION, valid_period  # noqa: F401  (valid_period: for the kinds)
 
 OPERATOR = {"above": "GreaterThanThreshold", "below": "LessThanThreshold"}
 
@@ -85,7 +86,7 @@ def options(rs: ResolvedService, metric: str):
 
 def metric_resolution(rs: ResolvedService, metric: str) -> int:
     o = options(rs, metric)
-    return o.period if o is not None else 60
+    return o.period if o is not None else STANDARD_RESOLUTION
 
 
 def metric_ref(rs: ResolvedService, mon, metric: str, matchers: dict[str, str], path: tuple) -> dict:
@@ -120,10 +121,6 @@ def statistic(rs: ResolvedService, metric: str, default: str) -> str:
     """The statistic a monitor reads ``metric`` with when it does not smooth it (``cloudwatch.statistic``)."""
     o = options(rs, metric)
     return o.statistic if o is not None and o.statistic else default
-
-
-def valid_period(p: int) -> bool:
-    return p in (10, 20, 30) or (p > 0 and p % 60 == 0)
 
 
 def period(rs, mon, seconds: int, metric: str, path: tuple, what: str) -> int:

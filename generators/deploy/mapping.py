@@ -10,9 +10,12 @@ CloudWatch request bodies (boto3 parameter names) map field by field to the pulu
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from ..names import DASHBOARD_COMPONENT
 
 
 class MappingError(ValueError):
@@ -100,6 +103,34 @@ def kube_object(manifest: dict, where: str) -> KubeObject:
     args = {kind.fields[k]: copy.deepcopy(v) for k, v in manifest.items() if k in kind.fields}
     ns = meta.get("namespace")
     return KubeObject(kind, api_version, kind_name, f"{ns}/{name}" if ns else name, meta, args)
+
+
+def is_dashboard_configmap(manifest: dict) -> bool:
+    """A dashboard ConfigMap, as the render labels it (``app.kubernetes.io/component: dashboard``)."""
+    labels = ((manifest or {}).get("metadata") or {}).get("labels") or {}
+    return manifest.get("kind") == "ConfigMap" and labels.get("app.kubernetes.io/component") == DASHBOARD_COMPONENT
+
+
+def dashboard_configmaps(artifacts) -> list[KubeObject]:
+    out = []
+    for a in artifacts:
+        if a.path.startswith("kubernetes/"):
+            for i, m in enumerate(a.content if a.multi else [a.content]):
+                if isinstance(m, dict) and is_dashboard_configmap(m):
+                    out.append(kube_object(m, f"{a.path} (document {i + 1})"))
+    return out
+
+
+def uids_in_configmap(o: KubeObject) -> list[str]:
+    out = []
+    for text in (o.args.get("data") or {}).values():
+        try:
+            doc = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("uid"), str):
+            out.append(doc["uid"])
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from ..resolve import ResolvedService, alert_names, resolve_service
 from . import build
 from . import thresholds as th
 from .build import CLOUDWATCH, PROMETHEUS, prom_target, row, table  # noqa: F401
-from ..signals import Panel
+from ..signals import CW_PERIOD, Panel
 from .queries import CwQuery, PanelSpec, Query, alerts_selector as _alerts_selector, monitor_panels, panel_spec, \
     with_variables
 
@@ -219,7 +219,7 @@ def _cw_query(rs: ResolvedService, i: int, q: dict) -> CwQuery:
         declared = ", ".join(sorted(rs.service.metrics)) or "none"
         raise LookupError(f"metric {metric!r} is not declared by service {rs.name!r} (declared: {declared})")
     ref = metric_ref(rs, None, metric, q.get("dimensions") or {}, ())
-    return CwQuery(ident, ref["MetricName"], q.get("stat", ""), int(q.get("period", 300)), bool(q.get("hidden", False)),
+    return CwQuery(ident, ref["MetricName"], q.get("stat", ""), int(q.get("period", CW_PERIOD)), bool(q.get("hidden", False)),
                    legend=legend_, namespace=ref["Namespace"],
                    dimensions=tuple((d["Name"], d["Value"]) for d in ref["Dimensions"]))
 

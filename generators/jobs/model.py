@@ -325,8 +325,6 @@ class JobDefaults(Strict):
 # ---------------------------------------------------------------------------------------------
 # scheduled jobs
 
-JOB_PURPOSES = ("monitor", "evaluation", "retraining", "load-test", "maintenance")
-
 
 def _len_limit(limit: int, why: str):
     def check(v: str) -> str:
