@@ -99,7 +99,14 @@ def load_catalog(root: str | os.PathLike, *, texts: dict[str, str] | None = None
     services.sort(key=lambda s: s[1].service)
     from .grafana.sources import dashboards_dir, read_sources
 
-    sources = read_sources(dashboards_dir(root_path), dashboards) if from_disk or dashboards is not None else ()
+    if from_disk:
+        sources = read_sources(dashboards_dir(root_path))
+    elif dashboards is not None:  # e.g. "REV:alerts" (gitcatalog): reported as "REV:dashboards/<file>"
+        rev, _, rel = str(root_path).rpartition(":")
+        where = dashboards_dir(rel).as_posix()
+        sources = read_sources(Path(f"{rev}:{where}" if rev else where), dashboards)
+    else:
+        sources = ()
     return Catalog(root=str(root_path), defaults=defaults, services=tuple(s for _, s in services),
                    files={s.service: src.rel for src, s in services}, dashboards=sources)
 
