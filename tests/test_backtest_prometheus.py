@@ -309,7 +309,8 @@ def test_text_markdown_and_plots(prom, change_repo, tmp_path):
     r = run_cli(*common, cwd=change_repo)
     assert r.code == 0, r.err
     assert "ShopQueueDeep (shop): threshold 50 -> 25, for 5m -> 15m" in r.out
-    assert "  base  3 episodes, firing 43m" in r.out and "  head  2 episodes, firing 30m" in r.out
+    assert "  base  3 episodes on 2 label sets, firing 43m in total, first " in r.out
+    assert "  head  2 episodes, firing 30m, first " in r.out
     assert "only head: 1" in r.out and '{tenant="a"}' in r.out
     assert "head  no data: shop_quality_score has no series" in r.out
     r = run_cli(*common, "--format", "markdown", "--plots", str(plots), "--plots-url", "https://ci.test/plots",

@@ -167,9 +167,42 @@ def inline(rule: AlertRule) -> Inlined:
                 return pp.parse(f"({inner})")
             return None
 
-        return pp.transform(pp.parse(expr), pre_visit=pre, post_visit=post).prettify()
+        return unparse(pp.transform(pp.parse(expr), pre_visit=pre, post_visit=post))
 
     return Inlined(expand(rule.expr, (), rule.index), used, notes)
+
+
+def compact(text: str) -> str:
+    """PromQL on one line: whitespace runs outside string literals become one space (none just inside
+    parentheses); what is quoted is kept byte for byte."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    pending_space = False
+    while i < n:
+        c = text[i]
+        if c in "\"'`":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" and c != "`" else 1
+            if pending_space and out and out[-1] != "(":
+                out.append(" ")
+            pending_space = False
+            out.append(text[i:j + 1])
+            i = j + 1
+            continue
+        if c.isspace():
+            pending_space = True
+        else:
+            if pending_space and out and out[-1] != "(" and c != ")":
+                out.append(" ")
+            pending_space = False
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def unparse(node) -> str:
+    return compact(node.prettify())
 
 
 def _reads_any(expr: str, names) -> bool:
@@ -277,13 +310,13 @@ def signal(expr: str) -> Signal:
     found = _primary(root)
     if found is not None:
         lhs, op, threshold = found
-        return Signal(_unparen(lhs).prettify(), op, threshold)
+        return Signal(unparse(_unparen(lhs)), op, threshold)
     node = _unparen(root)
     if isinstance(node, pp.Call) and node.func.name in ("absent", "absent_over_time"):
         arg = node.args[0]
         inner = arg.vector_selector if isinstance(arg, pp.MatrixSelector) else arg
-        return Signal(f"count({inner.prettify()}) or vector(0)", None, None, "series present")
-    return Signal(node.prettify())
+        return Signal(f"count({unparse(inner)}) or vector(0)", None, None, "series present")
+    return Signal(unparse(node))
 
 
 def _unparen(node):
