@@ -56,6 +56,13 @@ def _union(episodes) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
+def _xranges(episodes, mdates, span: int) -> list[tuple[float, float]]:
+    """Firing time of all label sets as ``(start, width)`` in Matplotlib date units: one collection, not a
+    patch per episode (a month can hold thousands); at least ~1 pixel wide, so a 5m episode in a month shows."""
+    least = span / 86400 / 900
+    return [(mdates.date2num(_dt(s)), max((e - s) / 86400, least)) for s, e in _union(episodes)]
+
+
 def _series_rank(a: AlertBacktest, series: dict) -> tuple:
     labels = tuple(sorted((k, v) for k, v in series["metric"].items() if k != "__name__"))
     firing = sum(e.seconds for s in a.sides() for e in (s.episodes or []) if e.labels == labels)
@@ -127,9 +134,11 @@ def draw(a: AlertBacktest, bt: Backtest, path: Path) -> None:
         op = side.signal.op or ""
         top.axhline(side.threshold, color=COLORS[which], linestyle="--" if which == "base" else "-", linewidth=1.6,
                     label=f"{which} threshold {op} {side.threshold:g}")
-        if side.status == "ok":
-            for s, e in _union(side.episodes or []):
-                top.axvspan(_dt(s), _dt(e), color=COLORS[which], alpha=0.15, linewidth=0)
+    for which in ("base", "head"):
+        side = getattr(a, which)
+        if side is not None and side.status == "ok" and side.episodes:
+            top.broken_barh(_xranges(side.episodes, mdates, bt.end - bt.start), (0, 1), transform=top.get_xaxis_transform(),
+                            color=COLORS[which], alpha=0.15, linewidth=0)
     top.set_ylabel(signal_label if len(signal_label) <= 40 else "signal", fontsize=9)
     top.set_title(_short(signal_label, 120) + (f"   (+{hidden} more series not drawn)" if hidden else ""),
                   fontsize=8, loc="left", color="#555555")
@@ -147,10 +156,8 @@ def draw(a: AlertBacktest, bt: Backtest, path: Path) -> None:
             lanes.text(_dt(bt.start), y, f"  not in {which}", va="center", fontsize=8, color="#777777")
         elif side.status != "ok":
             lanes.text(_dt(bt.start), y, f"  {side.status.replace('_', ' ')}", va="center", fontsize=8, color="#aa0000")
-        else:
-            spans = _union(side.episodes or [])
-            for s, e in spans:
-                lanes.barh(y, width=_dt(e) - _dt(s), left=_dt(s), height=0.6, color=COLORS[which])
+        elif side.episodes:
+            lanes.broken_barh(_xranges(side.episodes, mdates, bt.end - bt.start), (y - 0.3, 0.6), color=COLORS[which], linewidth=0)
     lanes.set_yticks(range(len(rows)), [_lane_label(w, s) for w, s in reversed(rows)], fontsize=9)
     lanes.set_ylim(-0.6, len(rows) - 0.4)
     lanes.set_xlim(_dt(bt.start), _dt(bt.end))
