@@ -330,3 +330,31 @@ def test_a_range_without_data_is_an_error_not_a_quiet_alert(prom, change_repo):
     assert r.code == 1
     assert "no data" in r.err and "Traceback" not in r.err + r.out
     assert "never fires" not in r.out
+
+
+def test_the_pull_request_workflow_step_posts_the_backtest(prom, change_repo, tmp_path):
+    """The workflow's shell step, with a Prometheus URL configured, on a clone-like checkout."""
+    import os
+
+    from conftest_diff import git
+
+    workflow = yaml.safe_load((ROOT / ".github/workflows/pull-request.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    (s,) = [x for x in job["steps"] if x.get("name") == "Backtest changed alerts on the Prometheus history"]
+    git(change_repo, "update-ref", "refs/remotes/origin/main", "HEAD")
+    shim = tmp_path / "bin" / "mlmon"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m generators "$@"\n')
+    shim.chmod(0o755)
+    # the range ends "now": the history is years old, so every alert has no data -> reported, step still passes
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(ROOT),
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "BASE_REF": "main",
+           "MLMON_PROMETHEUS_URL": prom.url, "BACKTEST_RANGE": "7d"}
+    r = subprocess.run(["bash", "-e", "-c", s["run"]], cwd=change_repo, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    body = (change_repo / "mlmon-backtest.md").read_text()
+    assert body.startswith("<!-- mlmon-backtest -->\n### mlmon backtest: `origin/main` → working tree, env `prod`")
+    assert "| `ShopQueueDeep` | threshold 50 -> 25, for 5m -> 15m | **no data** | **no data** |" in body
+    assert "`mlmon backtest` exited 1:" in body and "no data" in body
+    assert (change_repo / "out/backtest/ShopQueueDeep.png").is_file()
+    assert (tmp_path / "summary.md").read_text() == body
