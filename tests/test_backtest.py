@@ -452,3 +452,14 @@ def test_cli_is_registered():
     r = run_cli("backtest", "--help")
     assert r.code == 0 and "--prometheus" in r.out and "keep_firing_for" in r.out
     assert shutil.which("git")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 50), st.integers(1, 10)), max_size=12),
+       st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 50), st.integers(1, 10)), max_size=12))
+def test_only_in_is_no_overlapping_episode_with_the_same_labels(mine, theirs):
+    def eps(items):
+        return [engine.Episode((("t", t),), s, s + n) for t, s, n in items]
+
+    m, o = eps(mine), eps(theirs)
+    assert engine.only_in(m, o) == [e for e in m if not any(e.overlaps(x) for x in o)]
