@@ -358,3 +358,19 @@ def test_the_pull_request_workflow_step_posts_the_backtest(prom, change_repo, tm
     assert "`mlmon backtest` exited 1:" in body and "no data" in body
     assert (change_repo / "out/backtest/ShopQueueDeep.png").is_file()
     assert (tmp_path / "summary.md").read_text() == body
+
+
+def test_nothing_changed_is_said_and_alert_replays_one_anyway(prom, tmp_path):
+    repo, _ = init_repo(tmp_path / "same", {"alerts/_defaults.yaml": DEFAULTS, "alerts/shop.yaml": SHOP_V1})
+    common = ("backtest", "--prometheus", prom.url, "--base", "HEAD", "--start", str(CHANGE_T0), "--range", "12h")
+    r = run_cli(*common, cwd=repo)
+    assert r.code == 0 and "no alert differs in what it would fire on" in r.out, r.err
+    r = run_cli(*common, "--alert", "ShopQueueDeep", "--format", "json", cwd=repo)
+    (a,) = json.loads(r.out)["alerts"]
+    assert a["changes"] == [] and a["base"]["episodes"] == a["head"]["episodes"] == 3
+    assert a["only_base"] == a["only_head"] == []
+    # a range shorter than one evaluation interval is not "never fires" either
+    r = run_cli("backtest", "--prometheus", prom.url, "--alert", "ShopQueueDeep", "--start", str(CHANGE_T0 + 10),
+                "--range", "30s", cwd=repo)
+    assert r.code == 1 and "no alert could be evaluated" in r.err
+    assert "not evaluated: the range holds no evaluation" in r.out and "never fires" not in r.out

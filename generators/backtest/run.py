@@ -79,9 +79,15 @@ class Backtest:
 
     @property
     def no_data(self) -> bool:
-        """Nothing could be judged: every version of every alert lacks data."""
+        """Every version of every alert lacks data."""
         sides = [s for a in self.alerts for s in a.sides()]
         return bool(sides) and all(s.status == "no_data" for s in sides)
+
+    @property
+    def judged(self) -> bool:
+        """At least one version of one alert was evaluated (or there was nothing to evaluate)."""
+        sides = [s for a in self.alerts for s in a.sides()]
+        return not sides or any(s.status == "ok" for s in sides)
 
 
 def _fingerprint(rule: AlertRule | None):
@@ -163,7 +169,10 @@ def _prepare(rule: AlertRule, start: int, end: int, warm_steps: int) -> Side:
     iv = rule.interval
     first, last = align_up(start, iv), end // iv * iv
     n_report = (last - first) // iv + 1
-    side.grid = Grid(first - warm_steps * iv, iv, n_report + warm_steps, warm_steps)
+    side.grid = Grid(first - warm_steps * iv, iv, max(1, n_report) + warm_steps, warm_steps)
+    if n_report < 1:
+        side.status, side.error = "error", f"the range holds no evaluation at the rule's interval ({rule.interval}s)"
+        return side
     try:
         inl = inline(rule)
         side.expr, side.recordings, side.notes = inl.expr, inl.recordings, inl.notes

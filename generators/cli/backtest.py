@@ -8,8 +8,8 @@ are inlined. Per alert and version: firing episodes, total firing time, first an
 episodes only one version has. An alert whose metrics have no series in the range is reported as "no data",
 never as "never fires". --plots DIR draws one PNG per alert (needs matplotlib: pip install 'mlmon[backtest]').
 
-Exit codes: 0 ok, 1 Prometheus unreachable or failing, or no data for any alert in the range,
-2 bad usage, a bad revision or an invalid catalog.
+Exit codes: 0 ok, 1 Prometheus unreachable or failing, or no data for (no evaluation of) any alert in the
+range, 2 bad usage, a bad revision or an invalid catalog.
 """
 
 from __future__ import annotations
@@ -155,13 +155,9 @@ def run(args) -> int:
             raise UsageError(f"unknown alert {', '.join(unknown)} in {env}; known: {', '.join(sorted(known))}")
     selected = select(base_rules, head_rules, args.alert)
 
-    progress = None
-    if args.format == "text" or sys.stderr.isatty():
-        from ..backtest.progress import Progress
+    from ..backtest.progress import Progress
 
-        progress = Progress()
-        if not progress.enabled:
-            progress = None
+    progress = Progress()  # drawn on stderr only when it is a terminal
     try:
         client.check()
         bt = backtest(client, selected, env=env, start=start, end=end, base_ref=args.base,
@@ -180,5 +176,8 @@ def run(args) -> int:
     if bt.no_data:
         print(f"mlmon backtest: no data: none of the metrics the {len(bt.alerts)} alert(s) read has series "
               f"in the range on {client.url}", file=sys.stderr)
+        return EXIT_FAILED
+    if not bt.judged:
+        print("mlmon backtest: no alert could be evaluated (see the reasons above)", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
