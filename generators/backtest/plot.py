@@ -25,7 +25,7 @@ class PlotError(Exception):
     pass
 
 
-def _matplotlib():
+def require_matplotlib():
     try:
         import matplotlib
     except ImportError:
@@ -98,7 +98,7 @@ def _points(series: dict, step: int):
 
 
 def draw(a: AlertBacktest, bt: Backtest, path: Path) -> None:
-    Figure, mdates = _matplotlib()
+    Figure, mdates = require_matplotlib()
     fig = Figure(figsize=(11, 5.2), dpi=100, layout="constrained")
     top, lanes = fig.subplots(2, 1, sharex=True, height_ratios=[4, 1])
     title = f"{a.alert} ({a.service}, {bt.env})"
@@ -189,7 +189,7 @@ def _short(text: str, n: int = 60) -> str:
 
 def write_plots(bt: Backtest, out_dir: str | os.PathLike) -> list[str]:
     """Draw every alert into ``out_dir`` (created; other files there are left alone); sets ``a.plot``."""
-    _matplotlib()
+    require_matplotlib()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -7,7 +7,10 @@ grid (timestamps that are multiples of the interval; identical expressions are q
 alerting state machine (:mod:`.engine`) per label set and compare the firing episodes of the two versions.
 
 Evaluation starts ``for + keep_firing_for`` before the range (a warm-up, not reported), so an alert that
-was already pending or firing when the range begins is firing at its start as it would have been.
+was already pending or firing when the range begins is firing at its start as it would have been. That is
+exact for rules without ``keep_firing_for`` (whether a label set fires at ``t`` depends on the last ``for``
+only); with it, a chain of episodes held together by ``keep_firing_for`` from before the warm-up can start
+later than it did.
 """
 
 from __future__ import annotations

@@ -118,10 +118,10 @@ def run(args) -> int:
     except PrometheusError as exc:
         raise UsageError(str(exc)) from None
     if args.plots:
-        from ..backtest.plot import PlotError, _matplotlib
+        from ..backtest.plot import PlotError, require_matplotlib
 
         try:
-            _matplotlib()
+            require_matplotlib()
         except PlotError as exc:
             raise UsageError(str(exc)) from None
 
