@@ -106,7 +106,6 @@ def draw(a: AlertBacktest, bt: Backtest, path: Path) -> None:
         title += ": " + ", ".join(a.changes)
     fig.suptitle(title, fontsize=12, fontweight="bold")
 
-    head_or_base = a.head if a.head and a.head.status == "ok" else a.base
     drawn = 0
     hidden = 0
     signal_label = ""
@@ -145,8 +144,8 @@ def draw(a: AlertBacktest, bt: Backtest, path: Path) -> None:
     if drawn or top.get_legend_handles_labels()[0]:
         top.legend(fontsize=7, loc="upper left", ncols=2, framealpha=0.8)
     if not drawn:
-        top.text(0.5, 0.5, "no signal data" if head_or_base is None or head_or_base.status == "ok" else "no data",
-                 transform=top.transAxes, ha="center", va="center", fontsize=14, color="#999999")
+        top.text(0.5, 0.72, _empty_reason(a), transform=top.transAxes, ha="center", va="center", fontsize=13,
+                 color="#777777", wrap=True, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9})
     top.grid(True, alpha=0.3)
 
     rows = [("base", a.base), ("head", a.head)] if bt.base else [("head", a.head)]
@@ -173,6 +172,17 @@ def draw(a: AlertBacktest, bt: Backtest, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _empty_reason(a: AlertBacktest) -> str:
+    for side in (a.head, a.base):
+        if side is None:
+            continue
+        if side.status == "no_data":
+            return "no data: " + ", ".join(_short(m, 50) for m in side.missing) + " has no series in the range"
+        if side.status == "error":
+            return "not evaluated: " + _short(side.error, 90)
+    return "the signal returned no data"
 
 
 def _lane_label(which: str, side) -> str:
