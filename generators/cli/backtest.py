@@ -35,7 +35,8 @@ def add_arguments(p):
                                                    "every alert of the working tree is replayed alone")
     p.add_argument("--env", metavar="ENV", help="environment whose rendered rules are replayed (default: the "
                                                   "catalog's last environment, e.g. prod)")
-    p.add_argument("--range", metavar="DURATION", help=f"how far back from --end (default {DEFAULT_RANGE})")
+    p.add_argument("--range", metavar="DURATION", help=f"length of the range: back from --end (default now), or "
+                                                       f"forward from --start (default {DEFAULT_RANGE})")
     p.add_argument("--start", metavar="TIME", help="range start: RFC 3339 (2024-05-01T00:00:00Z), a date or unix seconds")
     p.add_argument("--end", metavar="TIME", help="range end (default: now)")
     p.add_argument("--alert", action="append", metavar="NAME", help="backtest this alert whether it changed or not "
