@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stderr, redirect_stdout
@@ -225,8 +226,6 @@ def run_bare(url: str, queries, jobs: int) -> tuple[float, int]:
 
 
 def main(argv=None) -> int:
-    import urllib.parse  # noqa: F401  (run_bare)
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--instances", type=int, default=20, help="instances per metric (5 metrics; default 20 = 100 series)")

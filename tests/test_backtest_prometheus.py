@@ -26,7 +26,7 @@ import yaml
 
 from backtest_series import promtool_series, series
 from conftest import run_cli
-from conftest_diff import commit, init_repo, write
+from conftest_diff import init_repo, write
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 
 from ..durations import format_duration
 from .engine import Episode
-from .run import AlertBacktest, Backtest, Side
+from .run import Backtest, Side
 
 MARKER = "<!-- mlmon-backtest -->"
 LIST_LIMIT = 10
