@@ -68,6 +68,13 @@ def grafana_step(out: Path, catalog, env: str) -> list[str]:
     return step(out, catalog, env)
 
 
+def grafana_types_step(out: Path, catalog, env: str) -> list[str]:
+    """Dashboards against Grafana's published dashboard types (@grafana/schema, every targeted version)."""
+    from .grafana.published import published_types_step as step
+
+    return step(out, catalog, env)
+
+
 def runbooks_step(out: Path, catalog, env: str) -> list[str]:
     """Hand-written runbooks embed up-to-date generated sections (`mlmon runbooks --update`)."""
     from .runbooks import embedded_runbooks_step
@@ -81,5 +88,6 @@ STEPS: list[tuple[str, object]] = [
     ("kubernetes", kubernetes_step),
     ("k8s-policy", policy_step),
     ("grafana", grafana_step),
+    ("grafana-types", grafana_types_step),
     ("runbooks", runbooks_step),
 ]

@@ -36,7 +36,7 @@ from generators.cloudwatch.actions import resolve_actions
 
 pytestmark = pytest.mark.slow
 
-FIXTURE = Path(__file__).parent / "fixtures" / "engines" / "boltit"
+FIXTURE = Path(__file__).parent / "fixtures" / "engines" / "seed" / "alerts"
 SERVICE = "boltit-pilot"
 NS = "BoltIT/Pilot"
 
@@ -195,8 +195,9 @@ def compressed_catalog(tmp_path: Path):
     from generators.loader import load_catalog
 
     d = tmp_path / "boltit-fast"
-    shutil.copytree(FIXTURE, d)
-    doc = yaml.safe_load((d / "boltit-pilot.yaml").read_text())
+    d.mkdir()
+    shutil.copy(FIXTURE / "_defaults.yaml", d)
+    doc = yaml.safe_load((FIXTURE / "boltit-pilot.yaml").read_text())
     doc["source"]["composite_severity"] = "critical"
     doc["metrics"]["classification_accuracy_7d"]["cloudwatch"]["period"] = "10s"
     doc["metrics"]["prediction_confidence"]["cloudwatch"] = {"period": "10s"}
