@@ -36,7 +36,7 @@ from generators.cloudwatch.actions import resolve_actions
 
 pytestmark = pytest.mark.slow
 
-FIXTURE = Path(__file__).parent / "fixtures" / "engines" / "seed" / "alerts"
+FIXTURE = Path(__file__).parent / "fixtures" / "seeds" / "alerts"
 SERVICE = "boltit-pilot"
 NS = "BoltIT/Pilot"
 

@@ -140,7 +140,8 @@ def _panel(p: dict, ds: dict | None) -> dict:
 
 def panel_link(link: dict) -> dict:
     """A panel link (``{title, url, targetBlank}``) with every field of Grafana's link type."""
-    return {**PANEL_LINK_DEFAULTS, **_drop_none(link)}
+    link = _drop_none(link)
+    return {**{k: link[k] for k in ("title", "url") if k in link}, **PANEL_LINK_DEFAULTS, **link}
 
 
 def _variable(v: dict, ds: dict | None) -> dict:
