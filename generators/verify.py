@@ -54,6 +54,13 @@ def kubernetes_step(out: Path, catalog, env: str) -> list[str]:
     return step(out, catalog, env)
 
 
+def operator_models_step(out: Path, catalog, env: str) -> list[str]:
+    """PrometheusRule and AlertmanagerConfig objects against the operator community's typed models."""
+    from .kubernetes.operator_models import operator_models_step as step
+
+    return step(out, catalog, env)
+
+
 def policy_step(out: Path, catalog, env: str) -> list[str]:
     """Least privilege and restricted pods in every rendered Kubernetes file."""
     from .kubernetes.policy import policy_step as step
@@ -86,6 +93,7 @@ STEPS: list[tuple[str, object]] = [
     ("promtool", promtool_steps),
     ("cloudwatch", cloudwatch_step),
     ("kubernetes", kubernetes_step),
+    ("operator-models", operator_models_step),
     ("k8s-policy", policy_step),
     ("grafana", grafana_step),
     ("grafana-types", grafana_types_step),
