@@ -9,7 +9,6 @@ import copy
 import dataclasses
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,6 @@ from conftest_deploy import ENVS, ROOT
 from generators.deploy import mocks, policy
 from generators.deploy.config import StackConfigError, parse
 
-FIXTURE = Path(__file__).parent / "fixtures" / "seeds" / "alerts"
 CATALOG = {"mlmon:catalog": "tests/fixtures/seeds/alerts"}  # the tests' copy of the seed catalog
 
 
