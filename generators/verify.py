@@ -52,6 +52,13 @@ def kubernetes_step(out: Path, catalog, env: str) -> list[str]:
     return step(out, catalog, env)
 
 
+def operator_models_step(out: Path, catalog, env: str) -> list[str]:
+    """PrometheusRule and AlertmanagerConfig objects against the operator community's typed models."""
+    from .kubernetes.operator_models import operator_models_step as step
+
+    return step(out, catalog, env)
+
+
 def policy_step(out: Path, catalog, env: str) -> list[str]:
     """Least privilege and restricted pods in every rendered Kubernetes file."""
     from .kubernetes.policy import policy_step as step
@@ -62,6 +69,13 @@ def policy_step(out: Path, catalog, env: str) -> list[str]:
 def grafana_step(out: Path, catalog, env: str) -> list[str]:
     """Dashboards: PromQL parses, metrics declared, unique uids and panel ids, no overlapping panels."""
     from .grafana.checks import grafana_step as step
+
+    return step(out, catalog, env)
+
+
+def grafana_types_step(out: Path, catalog, env: str) -> list[str]:
+    """Dashboards against Grafana's published dashboard types (@grafana/schema, every targeted version)."""
+    from .grafana.published import published_types_step as step
 
     return step(out, catalog, env)
 
@@ -78,7 +92,9 @@ STEPS: list[tuple[str, object]] = [
     ("cloudwatch", cloudwatch_step),
     ("kubernetes", kubernetes_step),
     ("k8s-policy", policy_step),
+    ("operator-models", operator_models_step),
     ("grafana", grafana_step),
+    ("grafana-types", grafana_types_step),
 ]
 """Steps run on the render of each environment."""
 CATALOG_STEPS: list[tuple[str, object]] = [

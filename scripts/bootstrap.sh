@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-.venv/bin/python -m pip install -q -e '.[test,deploy]' 2>&1 | grep -v '^WARNING: Location' || true
-.venv/bin/python -c "import generators, pydantic, promql_parser, yaml, pytest, hypothesis" 
+.venv/bin/python -m pip install -q -e '.[test,deploy,backtest]' 2>&1 | grep -v '^WARNING: Location' || true
+.venv/bin/python -c "import generators, pydantic, promql_parser, yaml, pytest, hypothesis, matplotlib"
 if [ ! -x .venv-checkov/bin/checkov ]; then
   "$PY" -m venv .venv-checkov
   .venv-checkov/bin/python -m pip install -q 'checkov==3.3.30' 2>&1 | grep -v '^WARNING: Location' || true

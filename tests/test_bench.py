@@ -155,3 +155,17 @@ def test_promtool_time_parser(text, seconds):
     from alert_quality import parse_go_duration
 
     assert parse_go_duration(text) == seconds
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("prometheus") is None, reason="the prometheus binary is not installed")
+def test_backtest_benchmark_runs_on_a_day_of_history():
+    code, out, err = run_script("backtest.py", "--days", "1", "--instances", "2", "--repeat", "1", "--json")
+    assert code == 0, out[-3000:] + err
+    data = last_json(out)
+    assert data["series"] == 10 and data["alerts"] == 5 and data["versions"] == 10
+    assert data["samples"] == 1440 * 10 and data["range_queries"] == 10
+    for key in ("backtest_seconds", "bare_query_seconds", "ratio_to_bare", "prometheus_cpu_seconds"):
+        assert data[key] > 0, key
+    assert set(data["episodes"]) == {"BenchQualityLow", "BenchQueueHigh", "BenchFailures",
+                                     "BenchAccuracyDeclining", "BenchBacklogHigh"}

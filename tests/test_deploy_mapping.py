@@ -206,7 +206,7 @@ EVERY_TYPE = {  # what stacks/Pulumi.prod.yaml deploys from the committed catalo
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "kubernetes:batch/v1:CronJob",
     "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:Role",
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-    "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:kms/key:Key", "aws:kms/alias:Alias",
     "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/compositeAlarm:CompositeAlarm",
     "aws:cloudwatch/dashboard:Dashboard", "grafana:oss/folder:Folder", "grafana:oss/dashboard:Dashboard",
     "mlmon:index:Service", "pulumi:providers:kubernetes", "pulumi:providers:aws", "pulumi:providers:grafana",

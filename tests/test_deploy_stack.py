@@ -22,6 +22,8 @@ from generators.deploy import mocks
 from generators.deploy.mocks import MOCK_ACCOUNT
 
 REGION = "us-east-1"
+KMS_KEY = "aws:kms/key:Key"
+KMS_ALIAS = "aws:kms/alias:Alias"
 RELABEL = ROOT / "tests" / "fixtures" / "relabel" / "alerts"
 CASES = list(ENVS) + ["relabel-dev", "relabel-prod"]
 """Seed fixture per environment (key: the environment), and the relabel fixture's (key: relabel-<env>)."""
@@ -108,6 +110,9 @@ def _expected(env, artifacts) -> dict[tuple[str, str], str]:
     for svc, b in _cw(artifacts, ".dashboard.json"):
         out[(CW_DASHBOARD, b["DashboardName"])] = svc
     subs = cfg.get("mlmon:subscriptions") or {}
+    if _cw(artifacts, ".topics.json") and (cfg.get("mlmon:aws") or {}).get("snsKmsKey", "stack") == "stack":
+        out[(KMS_KEY, "mlmon-sns")] = ""  # the stack's own key for its topics, and its alias
+        out[(KMS_ALIAS, "mlmon-sns")] = ""
     for svc, t in _cw(artifacts, ".topics.json"):
         out.setdefault((TOPIC, t["Name"]), svc)  # a topic two services share: the first declares it
         for i, s in enumerate(subs.get(t["Severity"], [])):
@@ -346,7 +351,10 @@ def test_cloudwatch_dashboards_and_topics_equal_the_render(runs, env):
     for svc, t in _cw(artifacts, ".topics.json"):
         topics.setdefault(t["Name"], svc)
     assert {r.name: r.parent for r in run.of_type(TOPIC)} == topics
-    assert all(r.plain_inputs() == {"name": r.name} for r in run.of_type(TOPIC))
+    (key,) = run.of_type(KMS_KEY)
+    key_arn = f"arn:aws:kms:{REGION}:{MOCK_ACCOUNT}:key/mlmon-sns-key-id"
+    assert all(r.plain_inputs() == {"name": r.name, "kmsMasterKeyId": key_arn} for r in run.of_type(TOPIC))
+    assert all((KMS_KEY, "mlmon-sns") in r.dependencies for r in run.of_type(TOPIC))
     assert run.outputs["topicArns"] == {t: _arn(t) for t in topics}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -103,3 +104,53 @@ def test_render_step_renders_every_environment_and_the_runbooks(workflow, checko
     for e in ("dev", "staging", "prod"):
         assert (repo / f"out/{e}/prometheus/function-gemma-agent.rules.yaml").is_file()
     assert "< 0.65" in (repo / "out/runbooks/function-gemma-agent/ReasoningDriftHigh.md").read_text()
+
+
+def test_backtest_step_says_so_when_no_prometheus_is_configured(workflow, checkout):
+    repo, env = checkout
+    env = {k: v for k, v in env.items() if k not in ("MLMON_PROMETHEUS_URL", "MLMON_PROMETHEUS_TOKEN")}
+    run_step(workflow, "Backtest changed alerts on the Prometheus history", repo, env)
+    body = (repo / "mlmon-backtest.md").read_text()
+    assert body.startswith("<!-- mlmon-backtest -->\n### mlmon backtest\n")
+    assert "Not run: no Prometheus URL is configured" in body and "MLMON_PROMETHEUS_URL" in body
+    assert Path(env["GITHUB_STEP_SUMMARY"]).read_text() == body
+
+
+def test_backtest_is_wired_next_to_the_diff(workflow):
+    s = step(workflow, "Backtest changed alerts on the Prometheus history")
+    assert s["env"]["MLMON_PROMETHEUS_URL"] == "${{ secrets.MLMON_PROMETHEUS_URL || vars.MLMON_PROMETHEUS_URL }}"
+    assert s["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    assert ('mlmon backtest --base "origin/${BASE_REF}" --range "${BACKTEST_RANGE}" --format markdown' in s["run"]
+            and "--plots out/backtest" in s["run"])
+    assert "'.[backtest]'" in step(workflow, "Install mlmon")["run"]  # matplotlib for --plots
+    upload = step(workflow, "Upload backtest plots")
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"]["path"] == "out/backtest/"
+    comment = step(workflow, "Comment the diff on the pull request")
+    script = comment["with"]["script"]
+    assert "readFileSync('mlmon-backtest.md'" in script and "steps.plots.outputs.artifact-url" in comment["env"]["PLOTS_URL"]
+    names = [x.get("name") for x in steps(workflow)]
+    assert names.index("Semantic diff against the base branch") < names.index(
+        "Backtest changed alerts on the Prometheus history") < names.index("Comment the diff on the pull request")
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="node is not installed")
+def test_comment_script_posts_diff_and_backtest_with_plot_links(workflow, tmp_path):
+    script = step(workflow, "Comment the diff on the pull request")["with"]["script"]
+    (tmp_path / "mlmon-diff.md").write_text("<!-- mlmon-diff -->\nDIFF\n")
+    (tmp_path / "mlmon-backtest.md").write_text(
+        "<!-- mlmon-backtest -->\n| `A` | 1 | [A.png](out/backtest/A.png) |\n| `B` | 2 | [B.png](out/backtest/B.png) |\n")
+    harness = (
+        "const posted = [];\n"
+        "const github = {paginate: async () => [], rest: {issues: {listComments: null,\n"
+        "  createComment: async (a) => posted.push(a.body), updateComment: async (a) => posted.push(a.body)}}};\n"
+        "const context = {repo: {owner: 'o', repo: 'r'}, issue: {number: 1}};\n"
+        f"(async () => {{\n{script}\n}})().then(() => process.stdout.write(JSON.stringify(posted)));\n")
+    (tmp_path / "run.js").write_text(harness)
+    r = subprocess.run(["node", "run.js"], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "PLOTS_URL": "https://github.com/o/r/actions/runs/1/artifacts/9"})
+    assert r.returncode == 0, r.stderr
+    (body,) = json.loads(r.stdout)
+    assert body.startswith("<!-- mlmon-diff -->\nDIFF\n\n<!-- mlmon-backtest -->")
+    assert "[A.png](https://github.com/o/r/actions/runs/1/artifacts/9)" in body and "out/backtest" not in body
+    assert body.endswith("Plots (one PNG per alert): [backtest-plots artifact]"
+                         "(https://github.com/o/r/actions/runs/1/artifacts/9)\n")

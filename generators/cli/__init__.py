@@ -15,7 +15,7 @@ import sys
 from .. import __version__
 from ..errors import CatalogError
 
-COMMANDS = ("render", "check", "thresholds", "remediations", "diff", "runbooks", "plan")
+COMMANDS = ("render", "check", "thresholds", "remediations", "diff", "runbooks", "plan", "backtest")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

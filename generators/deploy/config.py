@@ -7,7 +7,10 @@ Every key (``pulumi config set mlmon:<key> ...``; objects with ``--path``)::
     mlmon:catalog             catalog directory, relative to the repository root (default: alerts)
     mlmon:outputs             which outputs to deploy: any of kubernetes, cloudwatch, grafana (default: all)
     mlmon:kubernetes          {kubeconfig, context, namespace}
-    mlmon:aws                 {region, profile}; region is required when CloudWatch alarms are deployed
+    mlmon:aws                 {region, profile, snsKmsKey, snsUnencryptedReason}; region is required when
+                              CloudWatch alarms are deployed; snsKmsKey: how the SNS topics are encrypted
+                              ("stack", the default: a customer-managed key the program creates; a key ARN,
+                              id or alias of your own; "none" with snsUnencryptedReason)
     mlmon:grafana             {url}; with url AND mlmon:grafanaToken dashboards go through Grafana's API,
                               otherwise as sidecar ConfigMaps
     mlmon:grafanaToken        Grafana service-account token (secret: pulumi config set --secret)
@@ -63,9 +66,23 @@ class KubernetesConfig(Strict):
     """Namespace for objects that name none (the provider's default namespace)."""
 
 
+SNS_KEY_STACK = "stack"
+SNS_KEY_NONE = "none"
+AWS_MANAGED_SNS_KEY = "alias/aws/sns"
+
+
 class AwsConfig(Strict):
     region: str | None = None
     profile: str | None = None
+    sns_kms_key: str = Field(SNS_KEY_STACK, alias="snsKmsKey", min_length=1)
+    """How the SNS topics are encrypted at rest. ``stack`` (default): the program creates one customer-managed
+    KMS key for the stack's topics, whose key policy lets CloudWatch alarms publish to them (CloudWatch needs
+    ``kms:GenerateDataKey*`` and ``kms:Decrypt``); a key ARN, key id or ``alias/...`` of a customer-managed key
+    of your own, whose policy allows the same; or ``none``, which needs ``snsUnencryptedReason``. The AWS
+    managed key ``alias/aws/sns`` is refused: its policy cannot allow CloudWatch, so every alarm notification
+    would fail."""
+    sns_unencrypted_reason: str | None = Field(None, alias="snsUnencryptedReason", min_length=1, max_length=256)
+    """Why the topics are not encrypted (with ``snsKmsKey: none``); tagged on every topic."""
 
 
 class GrafanaConfig(Strict):
@@ -175,6 +192,17 @@ def parse(values: dict[str, Any], source: str = "stack config", secret_keys: set
     if cfg.grafana_token and secret_keys is not None and f"{PROJECT}:grafanaToken" not in secret_keys:
         problems.append((f"{PROJECT}:grafanaToken", "must be a secret: "
                          f"pulumi config set --secret {PROJECT}:grafanaToken <token>"))
+    key = cfg.aws.sns_kms_key
+    if key == AWS_MANAGED_SNS_KEY or key.endswith(f":{AWS_MANAGED_SNS_KEY}"):
+        problems.append((f"{PROJECT}:aws.snsKmsKey", f"{key!r} is the AWS managed SNS key: CloudWatch alarms "
+                         "cannot publish to topics encrypted with it (its key policy does not allow "
+                         "cloudwatch.amazonaws.com and cannot be changed). Leave the default 'stack' (the "
+                         "program creates a customer-managed key that allows CloudWatch) or name your own"))
+    if key == SNS_KEY_NONE and not cfg.aws.sns_unencrypted_reason:
+        problems.append((f"{PROJECT}:aws.snsUnencryptedReason", "required with snsKmsKey: none (say why the "
+                         "topics are not encrypted; it is tagged on every topic)"))
+    if key != SNS_KEY_NONE and cfg.aws.sns_unencrypted_reason:
+        problems.append((f"{PROJECT}:aws.snsUnencryptedReason", f"only with snsKmsKey: none (it is {key!r})"))
     if len(set(cfg.outputs)) != len(cfg.outputs):
         problems.append((f"{PROJECT}:outputs", f"lists an output twice: {list(cfg.outputs)}"))
     if problems:

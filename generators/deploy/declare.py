@@ -10,7 +10,7 @@ from typing import Any
 from ..names import grafana_folder_uid
 from . import mapping
 from .mapping import ACTION_KEYS
-from .config import PROJECT, StackConfig
+from .config import PROJECT, SNS_KEY_NONE, SNS_KEY_STACK, StackConfig
 from .mapping import is_dashboard_configmap, uids_in_configmap
 
 COMPONENT_TYPE = f"{PROJECT}:index:Service"
@@ -55,6 +55,7 @@ def declare(cfg: StackConfig, p) -> dict[str, Any]:
                                                 opts=pulumi.ResourceOptions(provider=grafana_provider))
             count("grafana:oss/folder:Folder")
 
+    topic_encryption = _topic_encryption(cfg, aws_provider, count) if topic_count else {}
     arn_by_topic: dict[str, Any] = {}
     subscriptions_out: dict[str, list] = {}
     alarm_names: list[str] = []
@@ -77,7 +78,8 @@ def declare(cfg: StackConfig, p) -> dict[str, Any]:
                 continue
             import pulumi_aws as aws
 
-            topic = aws.sns.Topic(topic_name, name=topic_name, opts=provider_opts(component, aws_provider))
+            topic = aws.sns.Topic(topic_name, name=topic_name, **topic_encryption,
+                                  opts=provider_opts(component, aws_provider))
             count("aws:sns/topic:Topic")
             arn_by_topic[topic_name] = topic.arn
             for i, sub in enumerate(cfg.subscriptions.get(severity, ())):
@@ -144,6 +146,34 @@ def declare(cfg: StackConfig, p) -> dict[str, Any]:
         "subscriptions": pulumi.Output.secret(subscriptions_out),
         "skipped": [f"{what}: {why}" for what, why in p.skipped],
     }
+
+
+SNS_KEY_NAME = "mlmon-sns"
+"""Logical name of the stack's SNS key and of its alias (``alias/mlmon-sns-<environment>``)."""
+
+
+def _topic_encryption(cfg: StackConfig, aws_provider, count) -> dict[str, Any]:
+    """The encryption arguments of every SNS topic (``mlmon:aws.snsKmsKey``): the stack's own
+    customer-managed key (declared here), a key of the user's, or no key and a tag saying why."""
+    import pulumi
+    import pulumi_aws as aws
+
+    key = cfg.aws.sns_kms_key
+    if key == SNS_KEY_NONE:
+        return {"tags": {mapping.UNENCRYPTED_TAG: cfg.aws.sns_unencrypted_reason}}
+    if key != SNS_KEY_STACK:
+        return {"kms_master_key_id": key}
+    opts = pulumi.ResourceOptions(provider=aws_provider)
+    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider))
+    kms_key = aws.kms.Key(
+        SNS_KEY_NAME, description=f"mlmon {cfg.environment}: SNS topics of the CloudWatch alarm notifications",
+        enable_key_rotation=True, deletion_window_in_days=30,
+        policy=identity.account_id.apply(lambda account: json.dumps(mapping.sns_key_policy(account))), opts=opts)
+    aws.kms.Alias(SNS_KEY_NAME, name=f"alias/{SNS_KEY_NAME}-{cfg.environment}", target_key_id=kms_key.key_id,
+                  opts=opts)
+    count("aws:kms/key:Key")
+    count("aws:kms/alias:Alias")
+    return {"kms_master_key_id": kms_key.arn}
 
 
 ACTION_ARGS_METRIC = {"AlarmActions": "alarm_actions", "OKActions": "ok_actions",

@@ -272,6 +272,27 @@ def topics(items: list, where: str) -> list[tuple[str, str]]:
     return out
 
 
+UNENCRYPTED_TAG = "mlmon:unencrypted-reason"
+"""Tag an unencrypted SNS topic carries with the stack's ``snsUnencryptedReason``."""
+
+
+def sns_key_policy(account_id: str) -> dict:
+    """Key policy of the customer-managed key the program creates for the stack's SNS topics: the account
+    administers it (the default key policy), and CloudWatch alarms may use it to publish to the encrypted
+    topics (``kms:GenerateDataKey*`` and ``kms:Decrypt`` for ``cloudwatch.amazonaws.com``; the AWS managed
+    key ``alias/aws/sns`` cannot allow that)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AccountAdministers", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+             "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+        ],
+    }
+
+
 def action_topics(body: dict) -> list[str]:
     """The topic names a request body's action lists refer to, in first-seen order. Entries that already
     are ARNs (``arn:...``) name no topic of the stack and are left as they are."""

@@ -2,7 +2,8 @@
 
 No Pulumi CLI, no provider plugins, no credentials: the mock monitor records every resource the program
 registers (type token, logical name, parent, provider, inputs, dependencies) and answers with the inputs plus the few
-outputs providers compute (an SNS topic's ARN, a Grafana folder's uid). ``mlmon plan`` prints the record;
+outputs providers compute (an SNS topic's ARN, a KMS key's id and ARN, a Grafana folder's uid) and the
+caller identity (account :data:`MOCK_ACCOUNT`). ``mlmon plan`` prints the record;
 the tests compare it to the render.
 """
 
@@ -112,10 +113,16 @@ def run(config: dict[str, str], secret_keys: set[str] | None = None, stack: str 
                 state["arn"] = f"arn:aws:cloudwatch:{region}:{MOCK_ACCOUNT}:alarm:{args.inputs.get('alarmName')}"
             elif args.typ == "grafana:oss/folder:Folder":
                 state.setdefault("uid", args.name)
+            elif args.typ == "aws:kms/key:Key":
+                state["keyId"] = f"{args.name}-key-id"
+                state["arn"] = f"arn:aws:kms:{region}:{MOCK_ACCOUNT}:key/{state['keyId']}"
             return f"{args.name}-id", state
 
         def call(self, args):
-            return {}, None
+            if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+                return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:user/mlmon-mocks",
+                        "userId": "MLMONMOCKS", "id": MOCK_ACCOUNT}
+            return {}
 
     class _Monitor(pm.MockMonitor):
         def RegisterResource(self, request):

@@ -26,8 +26,15 @@ _PROM_TARGET_KEYS = ("datasource", "refId", "expr", "legendFormat", "instant", "
                      "hide", "editorMode")
 _CW_TARGET_KEYS = ("datasource", "refId", "id", "queryMode", "namespace", "metricName", "dimensions", "statistic",
                    "period", "region", "expression", "alias", "matchExact", "hide", "label")
-_VARIABLE_KEYS = ("name", "label", "type", "datasource", "query", "definition", "refresh", "regex", "current",
+_VARIABLE_KEYS = ("name", "label", "type", "datasource", "query", "refresh", "regex", "current",
                   "options", "includeAll", "allValue", "multi", "sort", "hide", "description")
+# Grafana's published types (@grafana/schema, every targeted version) have no ``definition`` on a variable
+# and require ``text`` and ``value`` in ``current``: a variable without a current value has no ``current``.
+
+PANEL_LINK_DEFAULTS = {"type": "link", "icon": "external link", "tooltip": "", "tags": [], "asDropdown": False,
+                       "includeVars": False, "keepTime": False, "targetBlank": False}
+"""Grafana's published types give panel ``links`` the dashboard-link type, every field required; Grafana
+reads a panel link's ``title``, ``url`` and ``targetBlank`` and ignores the rest."""
 
 
 def to_json(obj: Any) -> Any:
@@ -117,6 +124,8 @@ def _panel(p: dict, ds: dict | None) -> dict:
         out["targets"] = [_target(t, pds) for t in p.get("targets", [])]
         out.pop("collapsed", None)
         out.pop("panels", None)
+    if out.get("links"):
+        out["links"] = [panel_link(link) for link in out["links"]]
     if not out.get("repeat"):
         for k in ("repeat", "repeatDirection", "maxPerRow"):
             out.pop(k, None)
@@ -128,18 +137,23 @@ def _panel(p: dict, ds: dict | None) -> dict:
     return _drop_none(out)
 
 
+def panel_link(link: dict) -> dict:
+    """A panel link (``{title, url, targetBlank}``) with every field of Grafana's link type."""
+    link = _drop_none(link)
+    return {**{k: link[k] for k in ("title", "url") if k in link}, **PANEL_LINK_DEFAULTS, **link}
+
+
 def _variable(v: dict, ds: dict | None) -> dict:
     out = _pick(v, _VARIABLE_KEYS)
     if out.get("type") == "query":
         out["datasource"] = datasource_ref(v.get("datasource"), ds)
-        out.setdefault("definition", out.get("query", ""))
     else:
         out.pop("datasource", None)
     cur = out.get("current") or {}
     if cur.get("value") == "$__all":
         out["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
-    elif cur.get("text") is None:
-        out["current"] = {}
+    elif cur.get("text") is None or cur.get("value") is None:
+        out.pop("current", None)
     out.setdefault("regex", "")
     if out.get("regex") is None:
         out["regex"] = ""
