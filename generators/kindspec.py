@@ -22,7 +22,7 @@ from .cloudwatch.plans import Unsupported
 from .model import DEFAULT_WINDOW
 from .promql import matcher_op, num
 from .resolve import Alert, ResolvedService
-from .signals import UNITS, Level
+from .signals import UNITS, Level, series_and_now
 
 PER_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 """``per:`` of a trend monitor in seconds (``deriv()`` is per second)."""
@@ -84,6 +84,14 @@ class KindSpec:
 
 
 FACETS = ("expr", "recording_rules", "signals", "panels", "scenario", "cloudwatch", "condition", "metrics", "check")
+
+
+def panels_of(signals):
+    """The usual ``panels`` facet: the main signal over time, and its current value."""
+    def panels(m, rs: ResolvedService) -> tuple:
+        return series_and_now(signals(m, rs))
+
+    return panels
 
 
 def no_recording_rules(m, rs: ResolvedService) -> list[dict]:

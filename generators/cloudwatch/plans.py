@@ -198,6 +198,12 @@ def shown(plans: list[tuple[Alert, Plan | BurnPlan]]) -> list[tuple[Alert, Plan]
     return flat
 
 
+def alarm_signal(title: str, unit_: str, m, rs: ResolvedService, plan) -> Signal:
+    """The signal of monitor ``m`` on CloudWatch: its enabled alerts' plans (``plan``: the kind's
+    ``cloudwatch`` facet) as :func:`signal`."""
+    return signal(title, unit_, [(a, plan(a, rs)) for a in rs.alerts if a.monitor is m])
+
+
 def signal(title: str, unit_: str, plans: list[tuple[Alert, Plan | BurnPlan]], *, lo=None, hi=None,
            note: str = "") -> Signal:
     """The series the monitor's alarms evaluate (the first shown plan's metric queries), with each shown

@@ -219,7 +219,8 @@ def _cw_query(rs: ResolvedService, i: int, q: dict) -> CwQuery:
         declared = ", ".join(sorted(rs.service.metrics)) or "none"
         raise LookupError(f"metric {metric!r} is not declared by service {rs.name!r} (declared: {declared})")
     ref = metric_ref(rs, None, metric, q.get("dimensions") or {}, ())
-    return CwQuery(ident, ref["MetricName"], q.get("stat", ""), int(q.get("period", CW_PERIOD)), bool(q.get("hidden", False)),
+    return CwQuery(ident, ref["MetricName"], q.get("stat", ""), int(q.get("period", CW_PERIOD)),
+                   bool(q.get("hidden", False)),
                    legend=legend_, namespace=ref["Namespace"],
                    dimensions=tuple((d["Name"], d["Value"]) for d in ref["Dimensions"]))
 

@@ -66,8 +66,8 @@ def panel_spec(rs: ResolvedService, mon, p: Panel) -> PanelSpec:
     desc = p.description
     if desc is None:
         desc = conditions(rs, mon) + (f"\n\n{s.note}" if s.note else "")
-    return PanelSpec(p.title or s.title, s.queries, s.unit, th.steps(s.op, [(lv.value, lv.severity) for lv in s.levels]),
-                     desc, p.kind, s.min, s.max)
+    steps = th.steps(s.op, [(lv.value, lv.severity) for lv in s.levels])
+    return PanelSpec(p.title or s.title, s.queries, s.unit, steps, desc, p.kind, s.min, s.max)
 
 
 def monitor_panels(rs: ResolvedService, mon) -> list[PanelSpec]:

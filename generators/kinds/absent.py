@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ..cloudwatch import plans as cw
 from ..kindspec import (KindSpec, MetricUse, alerts_of, metric_range, no_recording_rules, no_threshold_overrides,
-                        unreachable)
+                        panels_of, unreachable)
 from ..model import AbsentMonitor
 from ..prometheus import series as ps
 from ..promql import matcher_op, selector
 from ..resolve import Alert, ResolvedService
-from ..signals import Level, Query, Signal, series_and_now
+from ..signals import Level, Query, Signal
 
 PRESENT = 3
 """Samples of the generated test before the series disappears."""
@@ -23,14 +23,10 @@ def expr(a: Alert, rs: ResolvedService) -> str:
 def signals(m: AbsentMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     """How many series there are: the alert fires below one."""
     if not rs.is_prometheus:
-        return (cw.signal(m.metric, "short", [(a, cloudwatch(a, rs)) for a in alerts_of(rs, m)]),)
+        return (cw.alarm_signal(m.metric, "short", m, rs, cloudwatch),)
     q = Query(f"count({selector(rs.service, m.metric, m.matchers)})", m.name)
     return (Signal(f"series of {m.metric}", (q,), "short", "below",
                    tuple(Level(a.name, a.severity, 1.0) for a in alerts_of(rs, m))),)
-
-
-def panels(m, rs):
-    return series_and_now(signals(m, rs))
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
@@ -74,5 +70,5 @@ def check(m: AbsentMonitor, svc):
 
 KIND = KindSpec(
     name="absent", model=AbsentMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
-    signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
     metrics=metrics, check=check)

@@ -6,13 +6,13 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (KindSpec, MetricUse, alerts_of, legend, levels, metric_range, no_recording_rules,
+from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, panels_of,
                         series_labels, unreachable)
 from ..model import FailuresMonitor
 from ..prometheus import series as ps
 from ..promql import dur, num, selector
 from ..resolve import Alert, ResolvedService
-from ..signals import Query, Signal, series_and_now
+from ..signals import Query, Signal
 
 
 def lhs(rs: ResolvedService, m: FailuresMonitor) -> str:
@@ -25,13 +25,9 @@ def expr(a: Alert, rs: ResolvedService) -> str:
 
 def signals(m: FailuresMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     if not rs.is_prometheus:
-        return (cw.signal(m.metric, "short", [(a, cloudwatch(a, rs)) for a in alerts_of(rs, m)]),)
+        return (cw.alarm_signal(m.metric, "short", m, rs, cloudwatch),)
     q = Query(lhs(rs, m), legend(series_labels(rs, m.metric)) or m.name)
     return (Signal(f"{m.metric}: increase over {d(m.window)}", (q,), "short", "above", levels(rs, m)),)
-
-
-def panels(m, rs):
-    return series_and_now(signals(m, rs))
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
@@ -73,5 +69,5 @@ def check(m: FailuresMonitor, svc):
 
 KIND = KindSpec(
     name="failures", model=FailuresMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
-    signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
     metrics=metrics, check=check)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ..cloudwatch import plans as cw
-from ..kindspec import (KindSpec, MetricUse, alerts_of, legend, levels, metric_range, no_recording_rules,
+from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, panels_of,
                         series_labels, thresholds)
 from ..model import FlagMonitor
 from ..prometheus import series as ps
 from ..promql import num, selector
 from ..resolve import Alert, ResolvedService
-from ..signals import Query, Signal, series_and_now
+from ..signals import Query, Signal
 
 
 def expr(a: Alert, rs: ResolvedService) -> str:
@@ -19,13 +19,9 @@ def expr(a: Alert, rs: ResolvedService) -> str:
 
 def signals(m: FlagMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     if not rs.is_prometheus:
-        return (cw.signal(m.metric, "short", [(a, cloudwatch(a, rs)) for a in alerts_of(rs, m)]),)
+        return (cw.alarm_signal(m.metric, "short", m, rs, cloudwatch),)
     q = Query(selector(rs.service, m.metric, m.matchers), legend(series_labels(rs, m.metric)) or m.name)
     return (Signal(m.metric, (q,), "short", "above", levels(rs, m), 0, 1),)
-
-
-def panels(m, rs):
-    return series_and_now(signals(m, rs))
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
@@ -73,5 +69,5 @@ def check(m: FlagMonitor, svc):
 
 KIND = KindSpec(
     name="flag", model=FlagMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
-    signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
     metrics=metrics, check=check)

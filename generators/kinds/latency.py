@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (UNIT_SCALE, KindSpec, MetricUse, alerts_of, grafana_unit, legend, levels, no_checks,
-                        no_recording_rules, ratio_by, threshold_in_metric_units)
+from ..kindspec import (UNIT_SCALE, KindSpec, MetricUse, grafana_unit, legend, levels, no_checks, no_recording_rules,
+                        panels_of, ratio_by, threshold_in_metric_units)
 from ..model import LatencyMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, by_clause, dur, num, selector
 from ..resolve import Alert, ResolvedService
-from ..signals import Query, Signal, series_and_now
+from ..signals import Query, Signal
 
 
 def lhs(rs: ResolvedService, m: LatencyMonitor) -> str:
@@ -34,14 +34,10 @@ def expr(a: Alert, rs: ResolvedService) -> str:
 def signals(m: LatencyMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     unit = grafana_unit(rs, m.histogram)
     if not rs.is_prometheus:
-        return (cw.signal(m.histogram, unit, [(a, cloudwatch(a, rs)) for a in alerts_of(rs, m)]),)
+        return (cw.alarm_signal(m.histogram, unit, m, rs, cloudwatch),)
     q = Query(lhs(rs, m), legend(ratio_by(rs, m)) or m.name)
     return (Signal(f"p{num(m.quantile * 100)} of {m.histogram} over {d(m.window)}", (q,), unit, m.op,
                    levels(rs, m, lambda a: bound(rs, a))),)
-
-
-def panels(m, rs):
-    return series_and_now(signals(m, rs))
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
@@ -97,5 +93,5 @@ def metrics(m: LatencyMonitor):
 
 KIND = KindSpec(
     name="latency", model=LatencyMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
-    signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
     metrics=metrics, check=no_checks)

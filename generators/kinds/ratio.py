@@ -119,7 +119,8 @@ def expr(a: Alert, rs: ResolvedService) -> str:
 
 def burn_levels(alerts: list[Alert]) -> tuple[Level, ...]:
     """Burn-rate factors of a ratio SLO's alerts with their severities."""
-    return tuple(Level(a.name, a.severity, bw.factor(a.monitor.period)) for a in alerts for bw in burn_windows()[a.burn])
+    return tuple(Level(a.name, a.severity, bw.factor(a.monitor.period))
+                 for a in alerts for bw in burn_windows()[a.burn])
 
 
 def success(rs: ResolvedService, m: RatioMonitor, windows: list[int], title: str) -> Signal:
@@ -266,7 +267,8 @@ def check(m: RatioMonitor, svc):
                 f"(objectives must exceed {num(round(1 - 1 / top, 6))})")
     for env, o in m.overrides.items():
         if o.severity is not None:
-            yield ("overrides", env, "severity"), "ratio monitors take page_severity/ticket_severity, not a severity override"
+            yield (("overrides", env, "severity"),
+                   "ratio monitors take page_severity/ticket_severity, not a severity override")
 
 
 KIND = KindSpec(

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from ..kindspec import KindSpec, NotSupported, no_recording_rules, no_threshold_overrides
+from ..kindspec import KindSpec, NotSupported, no_recording_rules, no_threshold_overrides, panels_of
 from ..model import RawMonitor
 from ..promql import num
 from ..resolve import Alert, ResolvedService
-from ..signals import Query, Signal, series_and_now
+from ..signals import Query, Signal
 
 CLOUDWATCH = NotSupported(
     "a raw PromQL expression cannot be evaluated by CloudWatch; express it with a threshold, flag, trend, "
@@ -23,10 +23,6 @@ def signals(m: RawMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     if not rs.is_prometheus:
         CLOUDWATCH(m)
     return (Signal(m.name, (Query(m.expr.strip(), ""),), "short", "above", ()),)
-
-
-def panels(m, rs):
-    return series_and_now(signals(m, rs))
 
 
 def scenario(a: Alert, rs: ResolvedService):
@@ -80,5 +76,5 @@ def _deriv_of_bounded(m: RawMonitor, svc):
 
 KIND = KindSpec(
     name="raw", model=RawMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
-    signals=signals, panels=panels, scenario=scenario, cloudwatch=CLOUDWATCH, condition=condition,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=CLOUDWATCH, condition=condition,
     metrics=metrics, check=check)

@@ -7,8 +7,8 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import KindSpec, MetricUse, alerts_of, grafana_unit, legend, levels, no_checks, no_recording_rules, \
-    series_labels
+from ..kindspec import (KindSpec, MetricUse, alerts_of, grafana_unit, legend, levels, no_checks, no_recording_rules,
+                        series_labels)
 from ..model import StalledMonitor
 from ..prometheus import series as ps
 from ..promql import dur, num, sel

@@ -7,13 +7,13 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (RATIO_WINDOW, KindSpec, MetricUse, alerts_of, as_written, grafana_unit, legend, levels,
-                        metric_range, no_recording_rules, ratio_by, series_labels, unit_range, unreachable)
+from ..kindspec import (RATIO_WINDOW, KindSpec, MetricUse, as_written, grafana_unit, legend, levels, metric_range,
+                        no_recording_rules, panels_of, ratio_by, series_labels, unit_range, unreachable)
 from ..model import ThresholdMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, by_clause, dur, num, sel, selector
 from ..resolve import Alert, ResolvedService
-from ..signals import Query, Signal, series_and_now
+from ..signals import Query, Signal
 
 SMOOTHING_STAT = {"avg": "Average", "min": "Minimum", "max": "Maximum", "increase": "Sum"}
 
@@ -74,7 +74,7 @@ def _title_unit(rs: ResolvedService, m: ThresholdMonitor) -> tuple[str, str]:
 def signals(m: ThresholdMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     title, unit = _title_unit(rs, m)
     if not rs.is_prometheus:
-        return (cw.signal(title, unit, [(a, cloudwatch(a, rs)) for a in alerts_of(rs, m)]),)
+        return (cw.alarm_signal(title, unit, m, rs, cloudwatch),)
     fn = m.smoothing.function if m.smoothing else None
     lo = hi = None
     if m.denominator is not None:
@@ -87,10 +87,6 @@ def signals(m: ThresholdMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
             what = f"p{num(m.smoothing.quantile * 100)}" if fn == "quantile" else fn
             title = f"{m.metric} ({what} over {d(m.smoothing.window)})"
     return (Signal(title, (Query(lhs(rs, m), legend(labels) or m.name),), unit, m.op, levels(rs, m), lo, hi),)
-
-
-def panels(m, rs):
-    return series_and_now(signals(m, rs))
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
@@ -209,6 +205,6 @@ def check(m: ThresholdMonitor, svc):
 
 
 KIND = KindSpec(
-    name="threshold", model=ThresholdMonitor, requires_threshold=True, expr=expr,
-    recording_rules=no_recording_rules, signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch,
-    condition=condition, metrics=metrics, check=check)
+    name="threshold", model=ThresholdMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
+    metrics=metrics, check=check)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (PER_SECONDS, KindSpec, MetricUse, alerts_of, legend, levels, metric_range,
-                        no_recording_rules, series_labels, thresholds)
+from ..kindspec import (PER_SECONDS, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules,
+                        panels_of, series_labels, thresholds)
 from ..model import TrendMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, dur, num, selector
 from ..resolve import Alert, ResolvedService
-from ..signals import Query, Signal, series_and_now
+from ..signals import Query, Signal
 
 
 def lhs(rs: ResolvedService, m: TrendMonitor) -> str:
@@ -30,13 +30,9 @@ def expr(a: Alert, rs: ResolvedService) -> str:
 def signals(m: TrendMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     title = f"slope of {m.metric} per {m.per}"
     if not rs.is_prometheus:
-        return (cw.signal(title, "short", [(a, cloudwatch(a, rs)) for a in alerts_of(rs, m)]),)
+        return (cw.alarm_signal(title, "short", m, rs, cloudwatch),)
     q = Query(lhs(rs, m), legend(series_labels(rs, m.metric)) or m.name)
     return (Signal(f"{title} over {d(m.window)}", (q,), "short", m.op, levels(rs, m)),)
-
-
-def panels(m, rs):
-    return series_and_now(signals(m, rs))
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
@@ -106,5 +102,5 @@ def check(m: TrendMonitor, svc):
 
 KIND = KindSpec(
     name="trend", model=TrendMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
-    signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
     metrics=metrics, check=check)
