@@ -9,7 +9,6 @@ import pytest
 
 from conftest_deploy import ENVS, ROOT, run_stack
 
-from generators.deploy import mocks
 from generators.deploy.config import (SECRET_PLACEHOLDER, StackConfigError, check_against_catalog, parse,
                                       read_stack_file)
 
