@@ -161,6 +161,9 @@ class Level(Strict):
     for_: Seconds = Field(alias="for")
     severity: Severity
     overrides: dict[EnvName, Override] = Field(default_factory=dict)
+    remediations: tuple[DnsName, ...] | None = None
+    """Remediations of this level's alert, instead of the monitor's (e.g. the heuristic fallback only on the
+    critical level). Default: the monitor's ``remediations``."""
 
 
 class MonitorBase(Strict):
@@ -182,7 +185,11 @@ class MonitorBase(Strict):
     cloudwatch: CloudWatchMonitorOptions | None = None
     """CloudWatch-only settings (cloudwatch-sourced services only): missing-data handling, anomaly band."""
     remediations: tuple[DnsName, ...] = ()
-    """Names of the service's remediations to run when this monitor's alerts fire (annotated on each alert)."""
+    """Names of the service's remediations to run when this monitor's alerts fire (annotated on each alert).
+    A level's own ``remediations`` replaces this list for that level's alert."""
+    notes: str | None = None
+    """Reviewer notes shown on the alert's runbook page, not in the notification: e.g. why the monitor
+    differs from the seed runbook's literal text."""
 
     # per-kind default of `for` (seconds), overridden by subclasses
     DEFAULT_FOR: ClassVar[int] = 300

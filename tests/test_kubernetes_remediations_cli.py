@@ -34,7 +34,8 @@ def test_json_and_jobs(capsys):
     assert rc == 0
     data = json.loads(out)
     by_name = {r["name"]: r for r in data}
-    assert set(by_name) == {"rollback-model", "retrain-model", "model-retraining", "reasoning-evaluation"}
+    assert set(by_name) == {"rollback-prompts", "rollback-release", "rollback-model", "retrain-model",
+                            "model-retraining", "reasoning-evaluation"}
     assert by_name["retrain-model"]["what"] == "start a run of job model-retraining"
     assert by_name["rollback-model"]["alerts"] == ["ReasoningDriftHigh"]
     job = by_name["model-retraining"]

@@ -64,11 +64,15 @@ def check(ctx):
                         yield src.problem(base + ("data", k), f"{k} looks like a secret; ConfigMaps are readable by "
                                                               "anyone who can read the namespace: keep it in a Secret")
         for i, mon in enumerate(svc.monitors):
-            for j, name in enumerate(mon.remediations):
-                if name not in names:
-                    yield src.problem(("monitors", i, "remediations", j),
-                                      f"unknown remediation {name!r}; this service's remediations: "
-                                      f"{', '.join(names) or 'none (declare it under `remediations:`)'}")
+            lists = [(("monitors", i, "remediations"), mon.remediations)]
+            lists += [(("monitors", i, "levels", k, "remediations"), lvl.remediations or ())
+                      for k, lvl in enumerate(mon.levels)]
+            for path, listed in lists:
+                for j, name in enumerate(listed):
+                    if name not in names:
+                        yield src.problem(path + (j,),
+                                          f"unknown remediation {name!r}; this service's remediations: "
+                                          f"{', '.join(names) or 'none (declare it under `remediations:`)'}")
 
 
 def _target_problems(src, svc, rem, base):

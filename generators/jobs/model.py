@@ -292,6 +292,10 @@ def _res(cpu_req: str, mem_req: str, cpu_lim: str, mem_lim: str) -> Resources:
 class JobDefaults(Strict):
     """Catalog-wide settings of scheduled jobs and remediation templates (``jobs:`` in ``_defaults.yaml``)."""
 
+    helm_image: Image = "alpine/helm:3.16.4"
+    """Image of ``helm-rollback`` remediations, pinned by exact version (or digest). Its entrypoint must be
+    ``helm`` and it must have ``/bin/sh`` when a remediation uses ``before_revision_matching`` (alpine/helm
+    is Alpine with busybox). Keep its minor version within Helm's skew policy for your clusters."""
     kubectl_image: Image = "registry.k8s.io/kubectl:v1.31.4"
     """Image of every remediation step that calls the Kubernetes API, pinned by version (or digest); its
     entrypoint must be ``kubectl`` (as in registry.k8s.io/kubectl, bitnami/kubectl, rancher/kubectl). Its minor
@@ -379,7 +383,10 @@ class ScheduledJob(Strict):
 # ---------------------------------------------------------------------------------------------
 # remediations
 
-ACTIONS = ("rollout-restart", "rollout-undo", "scale", "set-env", "patch-configmap", "trigger-job", "run")
+ACTIONS = ("rollout-restart", "rollout-undo", "scale", "set-env", "patch-configmap", "trigger-job", "run",
+           "helm-rollback", "ssm-command")
+KUBERNETES_ACTIONS = ACTIONS[:-1]
+"""Actions rendered as Kubernetes remediation templates; ``ssm-command`` runs on EC2 hosts through SSM."""
 
 
 class RemediationBase(Strict):
@@ -479,11 +486,98 @@ class Run(RemediationBase):
         return bool(self.api_access)
 
 
+class ChartObject(Strict):
+    """One object of a Helm chart that ``helm rollback`` may patch back (``{api_group, resource, name}``)."""
+
+    api_group: Annotated[str, BeforeValidator(_api_group)] = ""
+    resource: Annotated[str, BeforeValidator(_resource)]
+    name: ObjectName
+
+
+class HelmRollback(_Targeted):
+    """``helm rollback <release> <revision>``: back to an earlier Helm revision of the whole release (image,
+    values, and the chart's ConfigMaps such as prompts), then wait for the workload's rollout.
+
+    ``revision: 0`` (the default) is Helm's "previous revision". ``before_revision_matching`` instead rolls
+    back to the revision just before the newest one whose ``helm history`` line contains that text (seed 000
+    Option 1: ``helm history ... | grep "prompt-update"``, then roll back to the revision before it)."""
+
+    action: Literal["helm-rollback"]
+    release: DnsName | None = None
+    """Helm release name (default: the workload's name)."""
+    revision: int = Field(default=0, ge=0)
+    before_revision_matching: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:=-]{0,62}$")] | None = None
+    """Text searched in ``helm history`` (letters, digits, space, ``._:=-``; it is put in an awk pattern)."""
+    chart_objects: tuple[ChartObject, ...] = Field(min_length=1)
+    """Every object of the chart, by name: helm rollback reads and patches each back (get, patch). Helm
+    cannot be given less; an object missing here makes the rollback fail with Forbidden, not half-apply."""
+    history_limit: int = Field(default=100, ge=2, le=1000)
+    """Highest release revision the Role names (``sh.helm.release.v1.<release>.v1`` .. ``v<limit>``): RBAC has
+    no name prefixes, so Helm's per-revision Secrets are enumerated. Past it, the rollback fails Forbidden."""
+    driver: Literal["secret", "configmap"] = "secret"
+    """Helm's storage driver (``HELM_DRIVER``) the release was installed with."""
+
+    @model_validator(mode="after")
+    def _one_revision(self):
+        if self.revision and self.before_revision_matching:
+            raise ValueError("give `revision` or `before_revision_matching`, not both")
+        return self
+
+
+def _param_name(v: Any) -> str:
+    if not isinstance(v, str) or not re.match(r"^[A-Za-z][A-Za-z0-9]{0,62}$", v):
+        raise ValueError(f"{v!r} is not an SSM document parameter name (letters and digits, starting with a letter)")
+    return v
+
+
+class SsmParameter(Strict):
+    """A parameter of an SSM Command document, given by on-call with ``--parameters Name=value``.
+
+    Parameters reach the shell as the environment variable ``SSM_<Name>`` (``interpolationType: ENV_VAR``),
+    never pasted into the command text, and must match ``pattern`` (SSM ``allowedPattern``)."""
+
+    description: str = Field(min_length=1)
+    pattern: str
+    """Regular expression the whole value must match (anchor it: ``^...$``)."""
+    default: str | None = None
+    example: str | None = None
+    """Value shown in the printed ``aws ssm send-command`` (default: ``<Name>``)."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _anchored(cls, v: str) -> str:
+        if not (v.startswith("^") and v.endswith("$")):
+            raise ValueError(f"{v!r} must be anchored (^...$): SSM matches allowedPattern anywhere in the value")
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"{v!r} is not a regular expression: {exc}") from None
+        return v
+
+
+class SsmCommand(RemediationBase):
+    """A shell script run on the service's EC2 hosts by SSM Run Command (an ``aws:runShellScript`` Command
+    document, rendered to ``ssm/<service>.json``), for services that do not run on Kubernetes (seed 002)."""
+
+    action: Literal["ssm-command"]
+    commands: tuple[str, ...] = Field(min_length=1)
+    """Shell lines, run in order by ``/bin/sh`` with ``set -eu``: the first failing line stops the document."""
+    working_directory: str | None = None
+    parameters: dict[Annotated[str, BeforeValidator(_param_name)], SsmParameter] = Field(default_factory=dict)
+    timeout: Seconds = Field(default=900, ge=1, le=172800)
+    """``timeoutSeconds`` of the script (SSM's limit is 48h)."""
+
+    @property
+    def needs_api(self) -> bool:
+        return False
+
+
 class _UnknownAction(Strict):
     """Only reached for a missing or unknown ``action``: reports it at ``remediations[i].action``."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
-    action: Literal["rollout-restart", "rollout-undo", "scale", "set-env", "patch-configmap", "trigger-job", "run"]
+    action: Literal["rollout-restart", "rollout-undo", "scale", "set-env", "patch-configmap", "trigger-job", "run",
+                    "helm-rollback", "ssm-command"]
 
 
 def _action_tag(v: Any) -> str:
@@ -501,6 +595,8 @@ Remediation = Annotated[
         Annotated[PatchConfigMap, Tag("action:patch-configmap")],
         Annotated[TriggerJob, Tag("action:trigger-job")],
         Annotated[Run, Tag("action:run")],
+        Annotated[HelmRollback, Tag("action:helm-rollback")],
+        Annotated[SsmCommand, Tag("action:ssm-command")],
         Annotated[_UnknownAction, Tag("action:unknown")],
     ],
     Discriminator(_action_tag),
@@ -515,4 +611,4 @@ def template_name(remediation_name: str) -> str:
     return f"{TEMPLATE_PREFIX}{remediation_name}"
 
 
-WORKLOAD_ACTIONS = (RolloutRestart, RolloutUndo, Scale, SetEnv, PatchConfigMap)
+WORKLOAD_ACTIONS = (RolloutRestart, RolloutUndo, Scale, SetEnv, PatchConfigMap, HelmRollback)
