@@ -66,6 +66,8 @@ def condition(a: Alert, rs: ResolvedService) -> str:
 
 
 def summary(a: Alert, rs: ResolvedService) -> str:
+    if a.summary:
+        return a.summary
     if a.monitor.summary:
         return a.monitor.summary
     return f"{rs.service.title or rs.name}: {condition(a, rs)}"

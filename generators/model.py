@@ -161,6 +161,8 @@ class Level(Strict):
     for_: Seconds = Field(alias="for")
     severity: Severity
     overrides: dict[EnvName, Override] = Field(default_factory=dict)
+    summary: str | None = None
+    """This level's own summary (default: the monitor's), e.g. "above 10 %" on the critical level."""
     remediations: tuple[DnsName, ...] | None = None
     """Remediations of this level's alert, instead of the monitor's (e.g. the heuristic fallback only on the
     critical level). Default: the monitor's ``remediations``."""

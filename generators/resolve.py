@@ -26,6 +26,8 @@ class Alert:
     burn: str | None = None  # "fast" / "slow" for ratio SLO alerts
     remediations: tuple[str, ...] = ()
     """Names of the remediations this alert names: its level's, else its monitor's."""
+    summary: str | None = None
+    """Its level's own summary, if the level has one (else the monitor's applies)."""
 
     @property
     def kind(self) -> str:
@@ -100,6 +102,7 @@ def resolve_monitor(mon: Monitor, env: str) -> list[Alert]:
                 for_=_pick(o and o.for_, lvl.for_),
                 severity=_pick(o and o.severity, lvl.severity),
                 remediations=mon.remediations if lvl.remediations is None else lvl.remediations,
+                summary=lvl.summary,
             ))
         return out
     o = mon_override

@@ -177,7 +177,7 @@ def definition(index: Index, alert: str) -> str:
         lines.append(f"**Runbook**: <{first.alert.monitor.runbook}>")
     lines.append("")
     summary = alertmeta.summary(first.alert, rs)
-    if first.alert.monitor.summary:
+    if first.alert.summary or first.alert.monitor.summary:
         lines += [f"> {summary}", ""]
     if first.alert.monitor.description:
         lines += [first.alert.monitor.description.strip(), ""]

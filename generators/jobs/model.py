@@ -473,6 +473,8 @@ class Run(RemediationBase):
     """Arguments appended when ``dry_run`` is set (what makes the command rehearse, e.g. ``[--dry-run]``)."""
     api_access: tuple[Permission, ...] = ()
     """Kubernetes API access the command needs; empty: no Role and no API token."""
+    tmp_size: Quantity | None = None
+    """Size of the emptyDir at /tmp (default ``Defaults.jobs.tmp_size``)."""
 
     @model_validator(mode="after")
     def _dry_run_needs_args(self):

@@ -368,7 +368,8 @@ def remediation_templates(rs: ResolvedService) -> list[dict]:
                 built.insert(0, container(rs, "helm-rollback", d.helm_image, command, args, helm_env,
                                           d.kubectl_resources))
             init, containers = built[:-1], built[-1:]
-        pod = pod_template(rs, lbl, name, containers, rem.needs_api, d.tmp_size, init)
+        tmp = (rem.tmp_size if isinstance(rem, Run) else None) or d.tmp_size
+        pod = pod_template(rs, lbl, name, containers, rem.needs_api, tmp, init)
         out.append(service_account(rs, name, lbl))
         out.extend(rbac(rs, name, lbl, perms))
         out.append({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": metadata(rs, name, lbl, annotations),
