@@ -395,7 +395,7 @@ def test_every_alert_command_runs_a_rendered_suspended_template():
         for rs in resolve(repo_catalog(), env):
             for a in rs.alerts:
                 pairs = alertmeta.remediations(a, rs)
-                assert [n for n, _ in pairs] == list(a.monitor.remediations)
+                assert [n for n, _ in pairs] == list(a.remediations)  # the level's own, else the monitor's
                 for name, cmd in pairs:
                     src, ns, argv = _cronjob_from_command(cmd)
                     cj = find(env, "CronJob", src, ns)
