@@ -107,6 +107,9 @@ class MetricDecl(Strict):
     thresholds and slopes that can never be reached."""
     labels: tuple[LabelName, ...] = ()
     """Labels that identify its series (beyond job/instance)."""
+    buckets: tuple[float, ...] | None = None
+    """Histograms: the bucket boundaries (``le``) it is exported with, when an expression reads one bucket
+    (e.g. ``rag_hhem_score_bucket{le="0.85"}``, the share of answers under 0.85)."""
     cloudwatch: CloudWatchMetricOptions | None = None
     """CloudWatch name, dimensions, statistic, unit and resolution (cloudwatch-sourced services only)."""
 
@@ -114,6 +117,11 @@ class MetricDecl(Strict):
     def _range_ordered(self):
         if self.range is not None and self.range[0] >= self.range[1]:
             raise ValueError(f"range must be [min, max] with min < max, got {list(self.range)}")
+        if self.buckets is not None:
+            if self.type != "histogram":
+                raise ValueError("`buckets` are the boundaries of a histogram; this metric is a " + self.type)
+            if list(self.buckets) != sorted(set(self.buckets)) or not self.buckets:
+                raise ValueError(f"buckets must be increasing boundaries, got {list(self.buckets)}")
         return self
 
 
@@ -376,6 +384,9 @@ class RawMonitor(MonitorBase):
 
     kind: Literal["raw"]
     expr: str
+    plot: str | None = None
+    """What the dashboard panel plots (e.g. the ratio the expression compares); default: ``expr`` itself,
+    which only has data while the condition holds."""
     tests: RawTests
     threshold: None = None  # the threshold is inside expr
 

@@ -60,8 +60,9 @@ def rows(catalog, env: str, services, with_jobs: bool) -> list[dict]:
                     continue
                 out.append({"service": rs.name, "namespace": rs.service.namespace, "kind": "job", "name": job.name,
                             "action": job.purpose, "target": f"cronjob/{job.name}",
-                            "what": f"{job.schedule}" + (f" ({job.time_zone})" if job.time_zone else "")
-                                    + (" suspended" if job.suspend else ""),
+                            "what": ("manual only (suspended, no schedule)" if job.manual else
+                                     f"{job.schedule}" + (f" ({job.time_zone})" if job.time_zone else "")
+                                     + (" suspended" if job.suspend else "")),
                             "description": job.description, "dry_run": False, "alerts": [],
                             "command": job_command(rs, job.name)})
     return out

@@ -339,15 +339,42 @@ def _len_limit(limit: int, why: str):
     return check
 
 
+def _abs_path(v: Any) -> str:
+    if not isinstance(v, str) or not re.match(r"^/[A-Za-z0-9._/-]*$", v) or "/../" in v + "/" or "//" in v:
+        raise ValueError(f"{v!r} is not an absolute path such as /app/reports")
+    if v.rstrip("/") in ("", "/tmp") or v.startswith("/tmp/"):
+        raise ValueError(f"{v!r}: /tmp is the job's scratch emptyDir; mount persistent data elsewhere")
+    return v.rstrip("/") or "/"
+
+
+AbsPath = Annotated[str, BeforeValidator(_abs_path)]
+
+
+class VolumeMount(Strict):
+    """A directory of a PersistentVolumeClaim (in the service's namespace) mounted into the job's container:
+    where a job keeps what must outlive its pod (reports, annotation tasks). The root filesystem is read-only
+    and /tmp is an emptyDir that dies with the pod."""
+
+    claim: ObjectName
+    """Name of an existing PersistentVolumeClaim (mlmon does not create it; see docs/remediations.md)."""
+    mount_path: AbsPath
+    sub_path: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")] | None = None
+    """Directory inside the claim (default: its root)."""
+    read_only: bool = False
+
+
 class ScheduledJob(Strict):
-    """A job on a cron schedule, rendered as a ``batch/v1`` CronJob named ``name`` in the service's namespace."""
+    """A job on a cron schedule, rendered as a ``batch/v1`` CronJob named ``name`` in the service's namespace.
+
+    Without ``schedule`` the job is manual only: a suspended CronJob that never fires, run with
+    ``kubectl create job --from=cronjob/<name>`` (e.g. the second, human-in-the-loop phase of a workflow)."""
 
     name: DnsName
     """CronJob name, e.g. ``model-retraining`` (runbooks run ``kubectl create job --from=cronjob/<name>``)."""
     purpose: Literal["monitor", "evaluation", "retraining", "load-test", "maintenance"] = "monitor"
     """What it does (the ``app.kubernetes.io/component`` label)."""
     description: str = ""
-    schedule: Schedule
+    schedule: Schedule | None = None
     time_zone: TimeZone | None = None
     """IANA time zone of the schedule (``spec.timeZone``); default: the controller's (UTC on managed clusters)."""
     image: Image
@@ -370,10 +397,29 @@ class ScheduledJob(Strict):
     api_access: tuple[Permission, ...] = ()
     """Kubernetes API access the job needs. Empty (the default): no Role, no API token in the pod."""
     tmp_size: Quantity | None = None
+    volumes: tuple[VolumeMount, ...] = ()
+    """Persistent directories (PersistentVolumeClaims) the job reads or writes."""
+    working_dir: AbsPath | None = None
+    """The container's working directory (``workingDir``; default: the image's WORKDIR)."""
     environments: tuple[DnsName, ...] | None = None
     """Render the job only in these environments (default: all), e.g. a load test only in staging."""
 
     _name_len = field_validator("name")(_len_limit(47, "a manual run `<name>-YYYYmmdd-HHMMSS` must fit in 63"))
+
+    @model_validator(mode="after")
+    def _manual_is_suspended(self):
+        if self.schedule is None and not self.suspend:
+            raise ValueError("a job without `schedule` only runs by hand: set `suspend: true` (or give a schedule)")
+        if self.schedule is None and self.time_zone:
+            raise ValueError("`time_zone` without `schedule`: a manual job has no schedule to place in a zone")
+        paths = [v.mount_path for v in self.volumes]
+        if len(set(paths)) != len(paths):
+            raise ValueError("two volumes are mounted at the same mount_path")
+        return self
+
+    @property
+    def manual(self) -> bool:
+        return self.schedule is None
 
     @property
     def needs_api(self) -> bool:

@@ -103,8 +103,25 @@ def container(rs: ResolvedService, name: str, image: str, command, args, env: li
     return c
 
 
+def claim_volumes(mounts) -> tuple[list[dict], list[dict]]:
+    """(pod volumes, container volumeMounts) of a job's persistent directories: one volume per claim."""
+    names: dict[str, str] = {}
+    volumes, out = [], []
+    for m in mounts:
+        if m.claim not in names:
+            names[m.claim] = f"data-{len(names) + 1}"
+            volumes.append({"name": names[m.claim], "persistentVolumeClaim": {"claimName": m.claim}})
+        vm = {"name": names[m.claim], "mountPath": m.mount_path}
+        if m.sub_path:
+            vm["subPath"] = m.sub_path
+        if m.read_only:
+            vm["readOnly"] = True
+        out.append(vm)
+    return volumes, out
+
+
 def pod_template(rs: ResolvedService, lbl: dict, sa: str, containers: list[dict], needs_api: bool,
-                 tmp_size: str, init: list[dict] | None = None) -> dict:
+                 tmp_size: str, init: list[dict] | None = None, volumes: list[dict] | None = None) -> dict:
     uid = rs.defaults.jobs.run_as_user
     spec: dict = {
         "serviceAccountName": sa,
@@ -117,7 +134,7 @@ def pod_template(rs: ResolvedService, lbl: dict, sa: str, containers: list[dict]
     if init:
         spec["initContainers"] = init
     spec["containers"] = containers
-    spec["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": tmp_size}}]
+    spec["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": tmp_size}}, *(volumes or [])]
     return {"metadata": {"labels": dict(lbl)}, "spec": spec}
 
 
@@ -169,12 +186,18 @@ def scheduled_jobs(rs: ResolvedService) -> list[dict]:
         lbl = labels(rs, job.name, job.purpose)
         env = env_list(job.env)
         c = container(rs, job.name, job.image, job.command, job.args, env, job.resources.merged(d.resources))
-        pod = pod_template(rs, lbl, job.name, [c], job.needs_api, job.tmp_size or d.tmp_size)
+        volumes, mounts = claim_volumes(job.volumes)
+        c["volumeMounts"].extend(mounts)
+        if job.working_dir:
+            c["workingDir"] = job.working_dir
+        pod = pod_template(rs, lbl, job.name, [c], job.needs_api, job.tmp_size or d.tmp_size, volumes=volumes)
         annotations = {"mlmon.io/run-now": job_command(rs, job.name)}
         if job.description:
             annotations["mlmon.io/description"] = job.description
         annotations.update(checkov_skips(job.needs_api, job.env))
-        spec: dict = {"schedule": job.schedule}
+        spec: dict = {"schedule": NEVER if job.manual else job.schedule}
+        if job.manual:
+            annotations["mlmon.io/manual"] = "suspended; never scheduled: runs only with the run-now command"
         if job.time_zone:
             spec["timeZone"] = job.time_zone
         spec.update({
