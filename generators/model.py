@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from .durations import format_duration
 from .runbook_settings import RunbookSettings
-from .jobs.model import JobDefaults, Remediation, ScheduledJob
+from .jobs.model import Hosts, JobDefaults, Remediation, ScheduledJob
 
 from .cloudwatch.model import DashboardName, MetricOptions as CloudWatchMetricOptions
 from .cloudwatch.model import MonitorOptions as CloudWatchMonitorOptions
@@ -408,6 +408,8 @@ class Service(Strict):
     team: DnsName
     namespace: DnsName | None = None
     workload: Workload | None = None
+    hosts: Hosts | None = None
+    """EC2 instances the service runs on (no Kubernetes): where its ``ssm-command`` remediations run."""
     source: Source = Field(default_factory=PrometheusSource)
     labels: tuple[LabelName, ...] = ()
     """Labels that tell instances of the service apart (e.g. ``specialist_type``, ``tenant``)."""

@@ -246,6 +246,7 @@ EVERY_TYPE = {  # what stacks/Pulumi.prod.yaml deploys from the committed catalo
     "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription",
     "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/compositeAlarm:CompositeAlarm",
     "aws:cloudwatch/dashboard:Dashboard", "grafana:oss/folder:Folder", "grafana:oss/dashboard:Dashboard",
+    "aws:ssm/document:Document", "aws:iam/policy:Policy",
     "mlmon:index:Service", "pulumi:providers:kubernetes", "pulumi:providers:aws", "pulumi:providers:grafana",
 }
 

@@ -54,8 +54,10 @@ def test_environment_limited_jobs_follow_env(capsys):
 
 
 def test_service_without_remediations(capsys):
-    rc, out, _ = run(capsys, "--service", "boltit-pilot")
-    assert rc == 0 and out.strip() == "no remediations in the selected services"
+    rc, out, _ = run(capsys, "--service", "rag-enterprise-pipeline", "--env", "prod")
+    assert rc == 0 and "restart-pipeline" in out
+    rc, out, _ = run(capsys, "--service", "boltit-pilot", "--jobs", "--env", "prod")
+    assert rc == 0 and out.splitlines()[0] == "boltit-pilot (EC2 tag:Application=boltit-pilot, env prod)"
 
 
 def test_unknown_service_and_env_exit_2(capsys):

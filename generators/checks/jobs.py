@@ -66,6 +66,15 @@ def check(ctx):
             base = ("remediations", i)
             if names.index(rem.name) != i:
                 yield src.problem(base + ("name",), f"remediation {rem.name!r} is declared twice")
+            if rem.action == "ssm-command":
+                if svc.hosts is None:
+                    yield src.problem(base + ("action",), "an ssm-command runs on the service's EC2 instances: "
+                                                          "declare them under `hosts:` ({tags: {...}} or {instance_ids: [...]})")
+                doc = f"{svc.service}-{rem.name}-{max(ctx.defaults.environments, key=len)}"
+                if len(doc) > 128 or svc.service.lower().startswith(("aws", "amazon", "amzn")):
+                    yield src.problem(base + ("name",), f"SSM document name {doc!r} must be 3-128 characters and not "
+                                                        "start with aws, amazon or amzn")
+                continue
             key = (svc.namespace, template_name(rem.name))
             if svc.namespace and key in cronjobs:
                 yield src.problem(base + ("name",), f"CronJob {key[1]!r} already exists in namespace "

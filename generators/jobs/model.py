@@ -603,6 +603,34 @@ class SsmParameter(Strict):
         return v
 
 
+_TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
+_INSTANCE = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+
+
+class Hosts(Strict):
+    """``hosts:`` of a service that runs on EC2 (seed 002): the instances its ``ssm-command`` remediations run
+    on, by tags (every tag must match) or by instance id. The same scope limits on-call's IAM policy."""
+
+    tags: dict[str, str] = Field(default_factory=dict)
+    instance_ids: tuple[str, ...] = ()
+    output_log_group: Annotated[str, Field(pattern=r"^[.\-_/#A-Za-z0-9]{1,512}$")] | None = None
+    """CloudWatch Logs group the commands' output goes to (default ``/mlmon/ssm/<service>``)."""
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if bool(self.tags) == bool(self.instance_ids):
+            raise ValueError("give exactly one of `tags` ({Key: value}) or `instance_ids` ([i-...])")
+        for k, v in self.tags.items():
+            if not _TAG_KEY.match(k) or k.lower().startswith("aws:") or not _TAG_KEY.match(v):
+                raise ValueError(f"{k}={v} is not an EC2 tag (1-128 letters, digits, spaces, _.:/=+-@; no aws: keys)")
+        bad = [i for i in self.instance_ids if not _INSTANCE.match(i)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: not EC2 instance ids (i- and 8 or 17 hex digits)")
+        if len(self.tags) > 5 or len(self.instance_ids) > 50:
+            raise ValueError("SSM targets at most 5 tags or 50 instance ids")
+        return self
+
+
 class SsmCommand(RemediationBase):
     """A shell script run on the service's EC2 hosts by SSM Run Command (an ``aws:runShellScript`` Command
     document, rendered to ``ssm/<service>.json``), for services that do not run on Kubernetes (seed 002)."""
