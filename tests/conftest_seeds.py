@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,14 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
 
 
-@contextlib.contextmanager
-def inside(directory: Path):
-    old = os.getcwd()
-    os.chdir(directory)
-    try:
-        yield
-    finally:
-        os.chdir(old)
+inside = contextlib.chdir  # load and render from inside the fixture, as scripts/update_golden.py does
 
 
 @lru_cache(maxsize=1)
