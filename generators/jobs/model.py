@@ -643,6 +643,13 @@ class SsmCommand(RemediationBase):
     timeout: Seconds = Field(default=900, ge=1, le=172800)
     """``timeoutSeconds`` of the script (SSM's limit is 48h)."""
 
+    @model_validator(mode="after")
+    def _no_dry_run(self):
+        if self.dry_run:
+            raise ValueError("`dry_run` is not offered for ssm-command (a shell script has no generic rehearsal): "
+                             "write the rehearsal as its own remediation")
+        return self
+
     @property
     def needs_api(self) -> bool:
         return False

@@ -17,11 +17,9 @@ from __future__ import annotations
 import copy
 import json
 
-from ..jobs.model import (HelmRollback, PatchConfigMap, Permission, Resources, RolloutRestart, RolloutUndo, Run, Scale,
-                          SetEnv, TriggerJob, template_name)
-from ..resolve import ResolvedService
-from ..resolve import alert_remediations
-from ..jobs.model import KUBERNETES_ACTIONS
+from ..jobs.model import (KUBERNETES_ACTIONS, HelmRollback, PatchConfigMap, Permission, Resources, RolloutRestart,
+                          RolloutUndo, Run, Scale, SetEnv, TriggerJob, template_name)
+from ..resolve import ResolvedService, alert_remediations
 from .commands import job_command, remediation_command
 
 MANAGED_BY = "mlmon"

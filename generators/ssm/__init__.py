@@ -30,6 +30,10 @@ ENV_PREFIX = "SSM_"
 
 
 def ssm_remediations(rs: ResolvedService) -> list[SsmCommand]:
+    """The service's ssm-command remediations; none while it declares no ``hosts`` (a catalog error that
+    generators.checks.jobs reports, so other checks rendering alarm descriptions never meet it)."""
+    if rs.service.hosts is None:
+        return []
     return [r for r in rs.service.remediations if isinstance(r, SsmCommand)]
 
 
