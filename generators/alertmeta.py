@@ -17,7 +17,9 @@ ANNOTATION_PROVIDERS: list = []
 # remediation Job templates. Read through `remediations()` by runbooks, diffs and `mlmon remediations`.
 REMEDIATION_PROVIDERS: list = []
 from .kubernetes.commands import remediation_annotation, remediation_commands  # noqa: E402  (remediation templates)
+from .ssm import remediation_commands as ssm_remediation_commands  # noqa: E402  (SSM documents, seed 002)
 REMEDIATION_PROVIDERS.append(remediation_commands)
+REMEDIATION_PROVIDERS.append(ssm_remediation_commands)
 ANNOTATION_PROVIDERS.append(remediation_annotation)
 
 
@@ -66,6 +68,8 @@ def condition(a: Alert, rs: ResolvedService) -> str:
 
 
 def summary(a: Alert, rs: ResolvedService) -> str:
+    if a.summary:
+        return a.summary
     if a.monitor.summary:
         return a.monitor.summary
     return f"{rs.service.title or rs.name}: {condition(a, rs)}"

@@ -70,7 +70,13 @@ def _cloudwatch_files(rs: ResolvedService) -> dict[str, Any]:
     return files(rs)
 
 
-FILE_GENERATORS: list[Callable[[ResolvedService], dict[str, Any]]] = [_prometheus_files, _cloudwatch_files]
+def _ssm_files(rs: ResolvedService) -> dict[str, Any]:
+    from .ssm import files
+
+    return files(rs)
+
+
+FILE_GENERATORS: list[Callable[[ResolvedService], dict[str, Any]]] = [_prometheus_files, _cloudwatch_files, _ssm_files]
 KUBERNETES_GENERATORS: list[Callable[[ResolvedService], list[dict]]] = [_prometheus_rule]
 from .kubernetes.jobs import remediation_templates, scheduled_jobs  # noqa: E402  (issue 5: CronJobs, RBAC)
 KUBERNETES_GENERATORS += [scheduled_jobs, remediation_templates]

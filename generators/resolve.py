@@ -24,6 +24,10 @@ class Alert:
     for_: int
     severity: str
     burn: str | None = None  # "fast" / "slow" for ratio SLO alerts
+    remediations: tuple[str, ...] = ()
+    """Names of the remediations this alert names: its level's, else its monitor's."""
+    summary: str | None = None
+    """Its level's own summary, if the level has one (else the monitor's applies)."""
 
     @property
     def kind(self) -> str:
@@ -97,6 +101,8 @@ def resolve_monitor(mon: Monitor, env: str) -> list[Alert]:
                 threshold=_pick(o and o.threshold, lvl.threshold),
                 for_=_pick(o and o.for_, lvl.for_),
                 severity=_pick(o and o.severity, lvl.severity),
+                remediations=mon.remediations if lvl.remediations is None else lvl.remediations,
+                summary=lvl.summary,
             ))
         return out
     o = mon_override
@@ -109,12 +115,13 @@ def resolve_monitor(mon: Monitor, env: str) -> list[Alert]:
     if isinstance(mon, RatioMonitor):
         return [
             Alert(name=f"{mon.name}FastBurn", monitor=mon, threshold=threshold, for_=for_,
-                  severity=mon.page_severity, burn="fast"),
+                  severity=mon.page_severity, burn="fast", remediations=mon.remediations),
             Alert(name=f"{mon.name}SlowBurn", monitor=mon, threshold=threshold, for_=for_,
-                  severity=mon.ticket_severity, burn="slow"),
+                  severity=mon.ticket_severity, burn="slow", remediations=mon.remediations),
         ]
     severity = _pick(o and o.severity, mon.severity)
-    return [Alert(name=mon.name, monitor=mon, threshold=threshold, for_=for_, severity=severity or "warning")]
+    return [Alert(name=mon.name, monitor=mon, threshold=threshold, for_=for_, severity=severity or "warning",
+                  remediations=mon.remediations)]
 
 
 def _pick(override, base):
@@ -128,6 +135,14 @@ def alert_names(mon: Monitor) -> list[str]:
     if mon.levels:
         return [lvl.alert for lvl in mon.levels]
     return [mon.name]
+
+
+def alert_remediations(mon: Monitor) -> list[tuple[str, tuple[str, ...]]]:
+    """(alert name, remediation names) of every alert a monitor can produce, in any environment."""
+    if mon.levels:
+        return [(lvl.alert, mon.remediations if lvl.remediations is None else lvl.remediations)
+                for lvl in mon.levels]
+    return [(name, mon.remediations) for name in alert_names(mon)]
 
 
 def for_text(seconds: int) -> str:

@@ -56,6 +56,9 @@ class ServicePlan:
     grafana: list[tuple[str, dict]] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
     """Prometheus alert names in this service's PrometheusRules (a stack output)."""
+    ssm: list[dict] = field(default_factory=list)
+    """``CreateDocument`` bodies of ``ssm/<service>.json`` and the on-call policy of ``ssm/<service>.policy.json``
+    (``{"policy": ...}``), deployed by :func:`declare_ssm`."""
 
 
 @dataclass
@@ -85,6 +88,8 @@ def plan(cfg: StackConfig, artifacts) -> Plan:
         elif top == "grafana/":
             if _plan_grafana(cfg, p, a):
                 sidecar.append(a)
+        elif top == "ssm/":
+            plan_ssm(cfg, p, a)
         else:
             raise MappingError(f"{a.path}: the Pulumi program does not know how to deploy artifacts under "
                                f"{top} (generators/deploy/program.py: plan)")
@@ -172,6 +177,51 @@ def _plan_grafana(cfg: StackConfig, p: Plan, a) -> bool:
     return False
 
 
+def plan_ssm(cfg: StackConfig, p: Plan, a) -> None:
+    """``ssm/<service>.json`` (CreateDocument bodies) and ``ssm/<service>.policy.json`` (on-call's IAM
+    policy), deployed with the AWS resources (outputs ``cloudwatch``: the same account and region)."""
+    if not cfg.deploys("cloudwatch"):
+        p.skipped.append((a.path, "outputs does not include cloudwatch (SSM documents go with the AWS resources)"))
+        return
+    sp = p.service(a.service)
+    if a.path.endswith(".policy.json"):
+        if not isinstance(a.content, dict) or "Statement" not in a.content:
+            raise MappingError(f"{a.path}: expected an IAM policy document")
+        sp.ssm.append({"policy": a.content, "where": a.path})
+        return
+    for i, body in enumerate(_as_list(a)):
+        missing = {"Name", "Content", "DocumentType", "DocumentFormat"} - set(body if isinstance(body, dict) else ())
+        if missing:
+            raise MappingError(f"{a.path}[{i}]: a CreateDocument body needs {', '.join(sorted(missing))}")
+        sp.ssm.append({"document": body, "where": f"{a.path}[{i}]"})
+
+
+def declare_ssm(sp: ServicePlan, opts, count) -> tuple[list[str], list[str]]:
+    """Declare the service's SSM documents (``aws.ssm.Document``, exactly the rendered bodies) and on-call's
+    managed IAM policy (``aws.iam.Policy``, to be attached to the on-call role); returns their names."""
+    import json as _json
+
+    import pulumi_aws as aws
+
+    docs, policies = [], []
+    for item in sp.ssm:
+        if "document" in item:
+            b = item["document"]
+            aws.ssm.Document(b["Name"], name=b["Name"], content=b["Content"], document_type=b["DocumentType"],
+                             document_format=b["DocumentFormat"], target_type=b.get("TargetType"),
+                             tags={t["Key"]: t["Value"] for t in b.get("Tags", [])}, opts=opts)
+            count("aws:ssm/document:Document")
+            docs.append(b["Name"])
+        else:
+            name = f"{sp.name}-ssm-remediations"
+            aws.iam.Policy(name, name=name, policy=_json.dumps(item["policy"], indent=2),
+                           description=f"Run the SSM remediation documents of {sp.name} on its instances (mlmon)",
+                           opts=opts)
+            count("aws:iam/policy:Policy")
+            policies.append(name)
+    return docs, policies
+
+
 def _check_topics(p: Plan) -> None:
     known = {name for sp in p.services.values() for name, _ in sp.topics}
     for sp in p.services.values():
@@ -248,7 +298,7 @@ def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
             kubeconfig=pulumi.Output.secret(kc.kubeconfig) if kc.kubeconfig else None,
             context=kc.context, namespace=kc.namespace)
     topic_count = sum(len(sp.topics) for sp in services)
-    if topic_count or any(sp.alarms or sp.composites or sp.cw_dashboards for sp in services):
+    if topic_count or any(sp.alarms or sp.composites or sp.cw_dashboards or sp.ssm for sp in services):
         import pulumi_aws as aws
 
         aws_provider = aws.Provider("aws", region=cfg.aws.region, profile=cfg.aws.profile)
@@ -269,6 +319,8 @@ def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
     cw_dashboards: list[str] = []
     dashboard_uids: list[str] = []
     alert_names: list[str] = []
+    ssm_documents: list[str] = []
+    iam_policies: list[str] = []
 
     components = {sp.name: pulumi.ComponentResource(COMPONENT_TYPE, sp.name, None, None) for sp in services}
     alarms_by_name: dict[str, Any] = {}
@@ -280,6 +332,10 @@ def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
             _declare_kube(o, provider_opts(component, k8s_provider))
             count(o.kind.type_token)
         alert_names.extend(sp.alerts)
+        if sp.ssm:
+            docs, policies = declare_ssm(sp, provider_opts(component, aws_provider), count)
+            ssm_documents.extend(docs)
+            iam_policies.extend(policies)
         for topic_name, severity in sp.topics:
             if topic_name in arn_by_topic:
                 continue
@@ -350,6 +406,8 @@ def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
         "dashboardUids": sorted(set(dashboard_uids)),
         "cloudwatchDashboards": sorted(cw_dashboards),
         "topicArns": dict(sorted(arn_by_topic.items())),
+        "ssmDocuments": sorted(ssm_documents),
+        "iamPolicies": sorted(iam_policies),
         "subscriptions": pulumi.Output.secret(subscriptions_out),
         "skipped": [f"{what}: {why}" for what, why in p.skipped],
     }

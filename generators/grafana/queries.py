@@ -144,7 +144,7 @@ def _absent(rs, rv, m: AbsentMonitor):
 
 
 def _raw(rs, rv, m: RawMonitor):
-    return _main(rs, m, m.name, m.expr.strip(), "", "short")
+    return _main(rs, m, m.name, (m.plot or m.expr).strip(), "", "short")
 
 
 def _stalled(rs, rv, m: StalledMonitor):

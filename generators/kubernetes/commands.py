@@ -33,8 +33,8 @@ def job_command(rs: ResolvedService, name: str) -> str:
 def remediation_commands(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:
     """``generators.alertmeta.REMEDIATION_PROVIDERS`` hook: (name, command) of each remediation the alert's
     monitor names, in the monitor's order."""
-    declared = {r.name for r in rs.service.remediations}
-    return [(n, remediation_command(rs, n)) for n in a.monitor.remediations if n in declared]
+    declared = {r.name for r in rs.service.remediations if r.action != "ssm-command"}
+    return [(n, remediation_command(rs, n)) for n in a.remediations if n in declared]
 
 
 def remediation_annotation(a: Alert, rs: ResolvedService) -> dict[str, str]:
