@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from . import kinds
 from .durations import format_duration
-from .kubernetes.commands import REMEDIATIONS_ANNOTATION, remediation_commands
+from .kubernetes.commands import REMEDIATIONS_ANNOTATION
+from .kubernetes.commands import remediation_commands as kubernetes_commands
+from .ssm.documents import remediation_commands as ssm_commands
 from .names import dashboard_uid  # noqa: F401  (re-exported: the uid alerts link to)
 from .promql import num
 from .resolve import Alert, ResolvedService
 
 
 def remediations(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:
-    """``(remediation name, exact command to run it)`` for each remediation the alert's monitor names, from
-    the rendered remediation templates. Read by annotations, runbooks, diffs and ``mlmon remediations``."""
+    """``(remediation name, exact command to run it)`` for each remediation the alert names: Kubernetes
+    remediation templates, then SSM documents. Read by annotations, runbooks, diffs and ``mlmon remediations``."""
     return remediation_commands(a, rs)
+
+
+def remediation_commands(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:
+    return kubernetes_commands(a, rs) + ssm_commands(a, rs)
 
 
 def dashboard_url(rs: ResolvedService) -> str:
@@ -52,6 +58,8 @@ def condition(a: Alert, rs: ResolvedService) -> str:
 
 
 def summary(a: Alert, rs: ResolvedService) -> str:
+    if a.summary:
+        return a.summary
     if a.monitor.summary:
         return a.monitor.summary
     return f"{rs.service.title or rs.name}: {condition(a, rs)}"

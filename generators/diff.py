@@ -100,7 +100,7 @@ def alert_view(a: Alert, rs: ResolvedService) -> dict:
         "receiver": rs.service.routing.get(a.severity),
         "labels": labels,
         "remediations": {name: cmd for name, cmd in alertmeta.remediations(a, rs)},
-        "summary": a.monitor.summary,
+        "summary": a.summary or a.monitor.summary,
         "description": a.monitor.description,
         "runbook_url": alertmeta.runbook_url(a, rs),
         "dashboard_url": alertmeta.dashboard_url(rs),

@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .runbook_settings import RunbookSettings
-from .jobs.model import JobDefaults, Remediation, ScheduledJob
+from .jobs.model import Hosts, JobDefaults, Remediation, ScheduledJob
 
 from .cloudwatch.model import DashboardName, MetricOptions as CloudWatchMetricOptions
 from .cloudwatch.model import MonitorOptions as CloudWatchMonitorOptions
@@ -134,6 +134,9 @@ class MetricDecl(Strict):
     thresholds and slopes that can never be reached."""
     labels: tuple[LabelName, ...] = ()
     """Labels that identify its series (beyond job/instance)."""
+    buckets: tuple[float, ...] | None = None
+    """Histograms: the bucket boundaries (``le``) it is exported with, when an expression reads one bucket
+    (e.g. ``rag_hhem_score_bucket{le="0.85"}``, the share of answers under 0.85)."""
     cloudwatch: CloudWatchMetricOptions | None = None
     """CloudWatch name, dimensions, statistic, unit and resolution (cloudwatch-sourced services only)."""
 
@@ -141,6 +144,11 @@ class MetricDecl(Strict):
     def _range_ordered(self):
         if self.range is not None and self.range[0] >= self.range[1]:
             raise ValueError(f"range must be [min, max] with min < max, got {list(self.range)}")
+        if self.buckets is not None:
+            if self.type != "histogram":
+                raise ValueError("`buckets` are the boundaries of a histogram; this metric is a " + self.type)
+            if list(self.buckets) != sorted(set(self.buckets)) or not self.buckets:
+                raise ValueError(f"buckets must be increasing boundaries, got {list(self.buckets)}")
         return self
 
 
@@ -188,6 +196,11 @@ class Level(Strict):
     for_: Seconds = Field(alias="for")
     severity: Severity
     overrides: dict[EnvName, Override] = Field(default_factory=dict)
+    summary: str | None = None
+    """This level's own summary (default: the monitor's), e.g. "above 10 %" on the critical level."""
+    remediations: tuple[DnsName, ...] | None = None
+    """Remediations of this level's alert, instead of the monitor's (e.g. the heuristic fallback only on the
+    critical level). Default: the monitor's ``remediations``."""
 
 
 class MonitorBase(Strict):
@@ -209,7 +222,11 @@ class MonitorBase(Strict):
     cloudwatch: CloudWatchMonitorOptions | None = None
     """CloudWatch-only settings (cloudwatch-sourced services only): missing-data handling, anomaly band."""
     remediations: tuple[DnsName, ...] = ()
-    """Names of the service's remediations to run when this monitor's alerts fire (annotated on each alert)."""
+    """Names of the service's remediations to run when this monitor's alerts fire (annotated on each alert).
+    A level's own ``remediations`` replaces this list for that level's alert."""
+    notes: str | None = None
+    """Reviewer notes shown on the alert's runbook page, not in the notification: e.g. why the monitor
+    differs from the seed runbook's literal text."""
 
     # per-kind defaults, overridden by subclasses: `for` (seconds) and the threshold when none is given
     DEFAULT_FOR: ClassVar[int] = 300
@@ -411,6 +428,9 @@ class RawMonitor(MonitorBase):
 
     kind: Literal["raw"]
     expr: str
+    plot: str | None = None
+    """What the dashboard panel plots (e.g. the ratio the expression compares); default: ``expr`` itself,
+    which only has data while the condition holds."""
     tests: RawTests
     threshold: None = None  # the threshold is inside expr
 
@@ -432,6 +452,8 @@ class Service(Strict):
     team: DnsName
     namespace: DnsName | None = None
     workload: Workload | None = None
+    hosts: Hosts | None = None
+    """EC2 instances the service runs on (no Kubernetes): where its ``ssm-command`` remediations run."""
     source: Source = Field(default_factory=PrometheusSource)
     labels: tuple[LabelName, ...] = ()
     """Labels that tell instances of the service apart (e.g. ``specialist_type``, ``tenant``)."""

@@ -67,7 +67,7 @@ def grafana_folder_uid(title: str) -> str:
 
 
 def _suffix(rs) -> str:
-    return f"-{rs.env}" if rs.service.source.env_suffix else ""
+    return f"-{rs.env}" if getattr(rs.service.source, "env_suffix", False) else ""
 
 
 def alarm_name(rs, base: str) -> str:
@@ -94,6 +94,12 @@ def cloudwatch_dashboard_name(rs) -> str:
         title = rs.service.title or rs.name
         base = "".join(c if c.isalnum() or c in "-_" else "-" for c in title.strip())
     return (base + _suffix(rs))[:255]
+
+
+def ssm_document_name(rs, remediation: str) -> str:
+    """An SSM Command document ``<service>-<remediation>`` (plus ``-<env>`` with ``source.env_suffix``): at most
+    3-128 of ``[A-Za-z0-9_.-]``, never starting with ``aws``/``amazon``/``amzn`` (SSM reserves them)."""
+    return f"{rs.name}-{remediation}{_suffix(rs)}"
 
 
 def cloudwatch_console_url(rs) -> str:

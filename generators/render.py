@@ -29,6 +29,7 @@ from .model import Catalog
 from .prometheus.rules import prometheus_rule, rule_file
 from .prometheus.unittests import test_file
 from .resolve import ResolvedService, resolve
+from .ssm.documents import files as ssm_files
 
 __all__ = ["Artifact", "render", "serialize_all", "write_atomic", "FILE_GENERATORS", "KUBERNETES_GENERATORS",
            "CATALOG_GENERATORS"]
@@ -52,7 +53,7 @@ def prometheus_rules(rs: ResolvedService) -> list[dict]:
 
 
 FILE_GENERATORS: tuple[Callable[[ResolvedService], dict[str, Any]], ...] = (
-    prometheus_files, cloudwatch_files, dashboard_files)
+    prometheus_files, cloudwatch_files, ssm_files, dashboard_files)
 KUBERNETES_GENERATORS: tuple[Callable[[ResolvedService], list[dict]], ...] = (
     prometheus_rules, scheduled_jobs, remediation_templates, dashboard_configmaps)
 CATALOG_GENERATORS: tuple[Callable[[Catalog, list[ResolvedService]], list[Artifact]], ...] = (

@@ -23,6 +23,10 @@ class Alert:
     burn: str | None = None
     """The variant of a monitor that derives several alerts from one threshold (``fast``/``slow`` burn of a
     ratio SLO: ``Monitor.alert_variants``)."""
+    remediations: tuple[str, ...] = ()
+    """Names of the remediations this alert names: its level's, else its monitor's."""
+    summary: str | None = None
+    """Its level's own summary, if the level has one (else the monitor's applies)."""
 
     @property
     def kind(self) -> str:
@@ -136,6 +140,8 @@ def resolve_monitor(mon: Monitor, env: str) -> list[Alert]:
                 threshold=_pick(o and o.threshold, lvl.threshold),
                 for_=_pick(o and o.for_, lvl.for_),
                 severity=_pick(o and o.severity, lvl.severity),
+                remediations=mon.remediations if lvl.remediations is None else lvl.remediations,
+                summary=lvl.summary,
             ))
         return out
     o = mon_override
@@ -148,9 +154,10 @@ def resolve_monitor(mon: Monitor, env: str) -> list[Alert]:
     variants = mon.alert_variants()
     if variants:
         return [Alert(name=f"{mon.name}{suffix}", monitor=mon, threshold=threshold, for_=for_, severity=severity,
-                      burn=variant) for suffix, severity, variant in variants]
+                      burn=variant, remediations=mon.remediations) for suffix, severity, variant in variants]
     severity = _pick(o and o.severity, mon.severity)
-    return [Alert(name=mon.name, monitor=mon, threshold=threshold, for_=for_, severity=severity or "warning")]
+    return [Alert(name=mon.name, monitor=mon, threshold=threshold, for_=for_, severity=severity or "warning",
+                  remediations=mon.remediations)]
 
 
 def _pick(override, base):
@@ -165,3 +172,11 @@ def alert_names(mon: Monitor) -> list[str]:
     if mon.levels:
         return [lvl.alert for lvl in mon.levels]
     return [mon.name]
+
+
+def alert_remediations(mon: Monitor) -> list[tuple[str, tuple[str, ...]]]:
+    """(alert name, remediation names) of every alert a monitor can produce, in any environment."""
+    if mon.levels:
+        return [(lvl.alert, mon.remediations if lvl.remediations is None else lvl.remediations)
+                for lvl in mon.levels]
+    return [(name, mon.remediations) for name in alert_names(mon)]

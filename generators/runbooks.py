@@ -166,10 +166,12 @@ def definition(index: Index, alert: str) -> str:
         lines.append(f"**Runbook**: <{first.alert.monitor.runbook}>")
     lines.append("")
     summary = alertmeta.summary(first.alert, rs)
-    if first.alert.monitor.summary:
+    if first.alert.summary or first.alert.monitor.summary:
         lines += [f"> {summary}", ""]
     if first.alert.monitor.description:
         lines += [first.alert.monitor.description.strip(), ""]
+    if first.alert.monitor.notes:
+        lines += ["**Notes**: " + " ".join(first.alert.monitor.notes.split()), ""]
     lines += ["| Environment | Severity | Condition | For |", "|---|---|---|---|"]
     for v in views:
         lines.append(f"| {v.env} | {v.alert.severity} | {_cell(_code(alertmeta.condition(v.alert, v.rs)))} | "
@@ -202,8 +204,10 @@ def remediation(index: Index, alert: str) -> str:
             lines += [f"In {_envs(envs)}:", ""]
         if not cmds:
             lines += ["_No remediation is declared for these environments._", ""]
+        described = {r.name: r.description for r in views[0].rs.service.remediations}
         for name, command in cmds:
-            lines += [f"**{name}**:", "", "```bash", command.rstrip(), "```", ""]
+            what = " ".join(described.get(name, "").split())
+            lines += [f"**{name}**" + (f": {what}" if what else ":"), "", "```bash", command.rstrip(), "```", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -45,6 +45,17 @@ def cloudwatch_step(out: Path, catalog, env: str) -> list[str]:
     return verify_step(out, catalog, env)
 
 
+def ssm_step(out: Path, catalog, env: str) -> list[str]:
+    """SSM Command documents against botocore's SSM model and the schema 2.2 rules; on-call's IAM policy."""
+    try:
+        import botocore  # noqa: F401
+    except ImportError:
+        raise Skipped("botocore is not installed: SSM documents were not checked against its service model")
+    from .ssm.validate import verify_step
+
+    return verify_step(out, catalog, env)
+
+
 def kubernetes_step(out: Path, catalog, env: str) -> list[str]:
     """Every rendered manifest against the Kubernetes OpenAPI schemas (strict) and the PrometheusRule CRD."""
     from .kubernetes.validate import kubernetes_step as step
@@ -90,6 +101,7 @@ def runbooks_step(catalog) -> list[str]:
 STEPS: list[tuple[str, object]] = [
     ("promtool", promtool_steps),
     ("cloudwatch", cloudwatch_step),
+    ("ssm", ssm_step),
     ("kubernetes", kubernetes_step),
     ("k8s-policy", policy_step),
     ("operator-models", operator_models_step),

@@ -12,3 +12,9 @@ if [ ! -x .venv-checkov/bin/checkov ]; then
   "$PY" -m venv .venv-checkov
   .venv-checkov/bin/python -m pip install -q 'checkov==3.3.30' 2>&1 | grep -v '^WARNING: Location' || true
 fi
+# The AWS CLI (v1, from PyPI) in its own virtualenv: it pins its botocore. tests/test_ssm.py runs the exact
+# `aws ssm send-command` that `mlmon remediations` prints against a moto server with it.
+if [ ! -x .venv-awscli/bin/aws ]; then
+  "$PY" -m venv .venv-awscli
+  .venv-awscli/bin/python -m pip install -q 'awscli==1.46.2' 2>&1 | grep -v '^WARNING: Location' || true
+fi

@@ -44,9 +44,9 @@ def _selectors(mon):
             yield s.metric, s.matchers
 
 
-def series_plan(resolved) -> list[tuple[str, str, dict, tuple[float, float]]]:
-    """(metric, type, labels, value range) of every synthetic series: each declared metric of each
-    Prometheus-sourced service, with label values that satisfy (and avoid) every matcher the catalog uses."""
+def series_plan(resolved) -> list[tuple[str, str, dict, tuple[float, float], tuple[float, ...]]]:
+    """(metric, type, labels, value range, declared buckets) of every synthetic series: each declared metric of
+    each Prometheus-sourced service, with label values that satisfy (and avoid) every matcher the catalog uses."""
     out = []
     for rs in resolved:
         if not rs.is_prometheus:
@@ -73,7 +73,7 @@ def series_plan(resolved) -> list[tuple[str, str, dict, tuple[float, float]]]:
             else:
                 rng = (0.0, 1.0) if decl.type != "gauge" else (0.0, 100.0)
             for labels in seen:
-                out.append((metric, decl.type, labels, rng))
+                out.append((metric, decl.type, labels, rng, tuple(decl.buckets or ())))
     return out
 
 
@@ -86,7 +86,7 @@ def exposition(plan, t: float) -> str:
     the dashboards' ``ALERTS`` panels need to show data."""
     lines = []
     typed = set()
-    for i, (metric, kind, labels, (lo, hi)) in enumerate(plan):
+    for i, (metric, kind, labels, (lo, hi), buckets) in enumerate(plan):
         if metric not in typed:
             lines.append(f"# TYPE {metric} {kind}")
             typed.add(metric)
@@ -96,9 +96,11 @@ def exposition(plan, t: float) -> str:
             lines.append(f"{series_name(metric, labels)} {1000 + 5 * t:.3f}")
         else:  # histogram: uniform observations over the range, 10 per second
             count = int(10 * t) + 10
-            for k in range(1, 11):
-                le = lo + (hi - lo) * k / 10
-                lines.append(f"{series_name(metric + '_bucket', {**labels, 'le': repr(le)})} {count * k // 10}")
+            bounds = [(b, (b - lo) / (hi - lo)) for b in buckets] or \
+                     [(lo + (hi - lo) * k / 10, k / 10) for k in range(1, 11)]
+            for le, share in bounds:  # the catalog's declared boundaries (as the client formats them), or tenths
+                share = min(1.0, max(0.0, share))
+                lines.append(f"{series_name(metric + '_bucket', {**labels, 'le': repr(le)})} {int(count * share)}")
             lines.append(f"{series_name(metric + '_bucket', {**labels, 'le': '+Inf'})} {count}")
             lines.append(f"{series_name(metric + '_sum', labels)} {count * (lo + hi) / 2:.6f}")
             lines.append(f"{series_name(metric + '_count', labels)} {count}")

@@ -199,7 +199,7 @@ def test_plan_json_lists_type_and_name(capsys):
     crew = next(r for r in rules if r["name"].startswith("crew/"))
     assert crew["parent"] == "mlmon:index:Service::rl-feedback-loop"
     assert crew["fields"]["metadata.namespace"] == "crew"
-    assert crew["fields"]["alerts"] == 8
+    assert crew["fields"]["alerts"] == 9
 
 
 EVERY_TYPE = {  # what stacks/Pulumi.prod.yaml deploys from the committed catalog
@@ -209,6 +209,7 @@ EVERY_TYPE = {  # what stacks/Pulumi.prod.yaml deploys from the committed catalo
     "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:kms/key:Key", "aws:kms/alias:Alias",
     "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/compositeAlarm:CompositeAlarm",
     "aws:cloudwatch/dashboard:Dashboard", "grafana:oss/folder:Folder", "grafana:oss/dashboard:Dashboard",
+    "aws:ssm/document:Document", "aws:iam/policy:Policy",
     "mlmon:index:Service", "pulumi:providers:kubernetes", "pulumi:providers:aws", "pulumi:providers:grafana",
 }
 

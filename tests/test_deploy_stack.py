@@ -117,6 +117,12 @@ def _expected(env, artifacts) -> dict[tuple[str, str], str]:
         out.setdefault((TOPIC, t["Name"]), svc)  # a topic two services share: the first declares it
         for i, s in enumerate(subs.get(t["Severity"], [])):
             out[(SUBSCRIPTION, f"{t['Name']}-{s['protocol']}-{i}")] = svc
+    for a in artifacts:  # SSM documents and on-call's policy (seed 002), straight from ssm/<service>*.json
+        if a.path.startswith("ssm/") and a.path.endswith(".policy.json"):
+            out[("aws:iam/policy:Policy", f"{a.service}-ssm-remediations")] = a.service
+        elif a.path.startswith("ssm/"):
+            for b in a.content:
+                out[("aws:ssm/document:Document", b["Name"])] = a.service
     if api:
         for a in artifacts:
             if a.path.startswith("grafana/"):
@@ -155,6 +161,25 @@ def test_declares_exactly_the_rendered_resources(runs, env):
             counts[t] = counts.get(t, 0) + 1
     assert run.outputs["counts"] == counts
     assert run.outputs["environment"] == env_of(env)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_ssm_documents_and_policy_equal_the_rendered_artifacts(runs, env):
+    """aws.ssm.Document gets each rendered CreateDocument body unchanged (Content byte for byte), and the
+    on-call policy is the rendered policy document."""
+    run, artifacts = runs[env]
+    docs = {r.name: r for r in run.of_type("aws:ssm/document:Document")}
+    bodies = [b for a in artifacts if a.path == "ssm/boltit-pilot.json" for b in a.content]
+    assert len(bodies) == 5 and set(docs) == {b["Name"] for b in bodies}
+    for b in bodies:
+        got = docs[b["Name"]].plain_inputs()
+        assert got["content"] == b["Content"] and got["documentType"] == "Command"
+        assert got["documentFormat"] == "JSON" and got["targetType"] == "/AWS::EC2::Instance"
+        assert got["tags"] == {t["Key"]: t["Value"] for t in b["Tags"]}
+    (policy,) = run.of_type("aws:iam/policy:Policy")
+    rendered_policy = next(a.content for a in artifacts if a.path == "ssm/boltit-pilot.policy.json")
+    assert json.loads(policy.plain_inputs()["policy"]) == rendered_policy
+    assert run.outputs["ssmDocuments"] == sorted(docs)
 
 
 @pytest.mark.parametrize("env", CASES)

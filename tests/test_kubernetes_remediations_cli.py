@@ -22,8 +22,8 @@ def test_lists_remediations_with_alerts_and_command(capsys):
     assert out.splitlines()[0] == "rl-feedback-loop (namespace crew, env dev)"
     assert "  disable-trajectory-eval  set-env  deployment/crew-api" in out
     assert "    set env ENABLE_TRAJECTORY_EVALUATION=false" in out
-    assert ("    alerts: RLFeedbackQueueDepthHigh, RLFeedbackQueueDepthCritical, RLFeedbackProcessingStalled"
-            in out)
+    assert "    alerts: RLFeedbackProcessingStalled" in out  # the runbook's mitigation of a stalled loop only
+    assert "    alerts: RLFeedbackQueueDepthHigh, RLFeedbackQueueDepthCritical" in out  # batch size, interval
     assert ("    $ kubectl create job --from=cronjob/remediate-restart-crew-api "
             "remediate-restart-crew-api-$(date +%Y%m%d-%H%M%S) -n crew") in out
     assert "function-gemma-agent" not in out and "model-retraining" not in out
@@ -34,7 +34,8 @@ def test_json_and_jobs(capsys):
     assert rc == 0
     data = json.loads(out)
     by_name = {r["name"]: r for r in data}
-    assert set(by_name) == {"rollback-model", "retrain-model", "model-retraining", "reasoning-evaluation"}
+    assert set(by_name) == {"rollback-prompts", "rollback-release", "rollback-model", "retrain-model",
+                            "model-retraining", "reasoning-evaluation"}
     assert by_name["retrain-model"]["what"] == "start a run of job model-retraining"
     assert by_name["rollback-model"]["alerts"] == ["ReasoningDriftHigh"]
     job = by_name["model-retraining"]
@@ -53,8 +54,10 @@ def test_environment_limited_jobs_follow_env(capsys):
 
 
 def test_service_without_remediations(capsys):
-    rc, out, _ = run(capsys, "--service", "boltit-pilot")
-    assert rc == 0 and out.strip() == "no remediations in the selected services"
+    rc, out, _ = run(capsys, "--service", "rag-enterprise-pipeline", "--env", "prod")
+    assert rc == 0 and "restart-pipeline" in out
+    rc, out, _ = run(capsys, "--service", "boltit-pilot", "--jobs", "--env", "prod")
+    assert rc == 0 and out.splitlines()[0] == "boltit-pilot (EC2 tag:Application=boltit-pilot, env prod)"
 
 
 def test_unknown_service_and_env_exit_2(capsys):

@@ -264,9 +264,9 @@ def test_the_seed_handwritten_runbook_is_fresh(capsys, monkeypatch):
     catalog = load_catalog(SEEDS / "alerts")
     (rs,) = [r for r in resolve(catalog, "prod") if r.name == "function-gemma-agent"]
     (a,) = [x for x in rs.alerts if x.name == "ReasoningDriftHigh"]
-    # the seed's definition: avg over 5m below 0.7 for 5m, warning, Agent Quality dashboard
-    assert f"`avg_over_time(agent_reasoning_quality_score[5m]) < {a.threshold:g}`" in text
-    assert "| prod | warning | `avg_over_time(agent_reasoning_quality_score[5m]) < 0.7` | 5m |" in text
+    # the seed's Alert Definition: the score below 0.7 for 5m, warning, Agent Quality dashboard
+    assert f"`agent_reasoning_quality_score < {a.threshold:g}`" in text
+    assert "| prod | warning | `agent_reasoning_quality_score < 0.7` | 5m |" in text
     assert "**Dashboard**: [FunctionGemma Agent dashboard](https://grafana.example.com/d/agent-quality)" in text
 
 

@@ -1,6 +1,8 @@
 """Every PromQL expression mlmon will write parses (promql-parser), in every environment, and a raw
 expression only reads metrics the service declares (or lists under `external_metrics`)."""
 
+import re
+
 from ..kinds import alert_expr, recording_rules
 from ..model import RawMonitor
 from ..promql import metric_names, parse_error
@@ -13,19 +15,10 @@ def check(ctx):
             continue
         for i, mon in enumerate(svc.monitors):
             if isinstance(mon, RawMonitor):
-                err = parse_error(mon.expr)
-                if err:
-                    yield src.problem(("monitors", i, "expr"), f"not valid PromQL: {err}")
-                    continue
-                known = set(svc.metrics) | set(svc.external_metrics) | {"ALERTS", "ALERTS_FOR_STATE", "up"}
-                for name in sorted(metric_names(mon.expr)):
-                    base = name
-                    for suffix in ("_bucket", "_sum", "_count"):
-                        if name.endswith(suffix) and name[: -len(suffix)] in svc.metrics:
-                            base = name[: -len(suffix)]
-                    if base not in known:
-                        yield src.problem(("monitors", i, "expr"), (
-                            f"metric {name!r} is neither declared under `metrics:` nor listed in `external_metrics`"))
+                for field in ("expr", "plot"):
+                    text = getattr(mon, field)
+                    if text is not None:
+                        yield from _raw_problems(src, svc, ("monitors", i, field), text)
         # generated expressions: a generator bug or an odd matcher must surface here, not in Prometheus
         seen = set()
         for env in ctx.defaults.environments:
@@ -48,3 +41,31 @@ def check(ctx):
                         seen.add(rule["expr"])
                         idx = svc.monitors.index(mon)
                         yield src.problem(("monitors", idx), f"generated recording rule does not parse: {err}")
+
+
+_LE = re.compile(r'(?P<metric>[a-zA-Z_:][a-zA-Z0-9_:]*)_bucket\{[^}]*\ble\s*=\s*"(?P<le>[^"]*)"')
+
+
+def _raw_problems(src, svc, path, text):
+    err = parse_error(text)
+    if err:
+        yield src.problem(path, f"not valid PromQL: {err}")
+        return
+    known = set(svc.metrics) | set(svc.external_metrics) | {"ALERTS", "ALERTS_FOR_STATE", "up"}
+    for name in sorted(metric_names(text)):
+        base = name
+        for suffix in ("_bucket", "_sum", "_count"):
+            if name.endswith(suffix) and name[: -len(suffix)] in svc.metrics:
+                base = name[: -len(suffix)]
+        if base not in known:
+            yield src.problem(path, f"metric {name!r} is neither declared under `metrics:` nor listed in "
+                                    "`external_metrics`")
+    # a bucket read by its le must be one the histogram is declared with: a missing boundary reads no series
+    for m in _LE.finditer(text):
+        decl = svc.metrics.get(m.group("metric"))
+        if decl is None or decl.type != "histogram" or m.group("le") == "+Inf":
+            continue
+        bounds = {repr(float(b)) for b in decl.buckets or ()} | {str(b) for b in decl.buckets or ()}
+        if m.group("le") not in bounds:
+            yield src.problem(path, f'{m.group("metric")}_bucket{{le="{m.group("le")}"}}: declare that boundary in '
+                                    f'metrics.{m.group("metric")}.buckets (the histogram is exported with it)')

@@ -4,7 +4,30 @@ Monitors name existing remediations; remediations act on the service's declared 
 scheduled jobs; no literal value under a secret-looking name; a namespace to run in; no two CronJobs with
 the same name in one namespace."""
 
-from ..jobs.model import WORKLOAD_ACTIONS, PatchConfigMap, Scale, TriggerJob, secret_looking, template_name
+from ..jobs.model import (KUBERNETES_ACTIONS, WORKLOAD_ACTIONS, PatchConfigMap, Run, Scale, TriggerJob,
+                          secret_looking, template_name)
+
+
+def _repository(image: str) -> str:
+    """``registry/name`` of an image reference, without its tag or digest."""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    return (head + "/" if head else "") + last.split(":", 1)[0]
+
+
+def _image_drift(src, svc):
+    """Jobs and run remediations of one service that pin different tags of the same image: the remediation
+    would run other code than the job (e.g. a rollback script older than the monitor that found the fault)."""
+    seen: dict[str, tuple[str, tuple]] = {}
+    items = [(("jobs", i, "image"), j.image) for i, j in enumerate(svc.jobs)]
+    items += [(("remediations", i, "image"), r.image) for i, r in enumerate(svc.remediations) if isinstance(r, Run)]
+    for path, image in items:
+        repo = _repository(image)
+        if repo in seen and seen[repo][0] != image:
+            first, where = seen[repo]
+            yield src.problem(path, f"{image} and {first} ({where[0]}[{where[1]}].image) are two versions of one "
+                                    "image: jobs and remediations of a service run the same release; pin one tag")
+        seen.setdefault(repo, (image, path))
 
 
 def _secret_literals(env, path):
@@ -20,7 +43,9 @@ def check(ctx):
     for src, svc in ctx.services:
         names = [r.name for r in svc.remediations]
         jobs = [j.name for j in svc.jobs]
-        if (svc.jobs or svc.remediations) and not svc.namespace:
+        yield from _image_drift(src, svc)
+        kube_rems = [r for r in svc.remediations if r.action in KUBERNETES_ACTIONS]
+        if (svc.jobs or kube_rems) and not svc.namespace:
             what = "jobs" if svc.jobs else "remediations"
             yield src.problem((what,), "scheduled jobs and remediations run in the service's Kubernetes namespace: "
                                        "set `namespace:` (a service without one has no Kubernetes objects)")
@@ -41,6 +66,15 @@ def check(ctx):
             base = ("remediations", i)
             if names.index(rem.name) != i:
                 yield src.problem(base + ("name",), f"remediation {rem.name!r} is declared twice")
+            if rem.action == "ssm-command":
+                if svc.hosts is None:
+                    yield src.problem(base + ("action",), "an ssm-command runs on the service's EC2 instances: "
+                                                          "declare them under `hosts:` ({tags: {...}} or {instance_ids: [...]})")
+                doc = f"{svc.service}-{rem.name}-{max(ctx.defaults.environments, key=len)}"
+                if len(doc) > 128 or svc.service.lower().startswith(("aws", "amazon", "amzn")):
+                    yield src.problem(base + ("name",), f"SSM document name {doc!r} must be 3-128 characters and not "
+                                                        "start with aws, amazon or amzn")
+                continue
             key = (svc.namespace, template_name(rem.name))
             if svc.namespace and key in cronjobs:
                 yield src.problem(base + ("name",), f"CronJob {key[1]!r} already exists in namespace "
@@ -64,11 +98,15 @@ def check(ctx):
                         yield src.problem(base + ("data", k), f"{k} looks like a secret; ConfigMaps are readable by "
                                                               "anyone who can read the namespace: keep it in a Secret")
         for i, mon in enumerate(svc.monitors):
-            for j, name in enumerate(mon.remediations):
-                if name not in names:
-                    yield src.problem(("monitors", i, "remediations", j),
-                                      f"unknown remediation {name!r}; this service's remediations: "
-                                      f"{', '.join(names) or 'none (declare it under `remediations:`)'}")
+            lists = [(("monitors", i, "remediations"), mon.remediations)]
+            lists += [(("monitors", i, "levels", k, "remediations"), lvl.remediations or ())
+                      for k, lvl in enumerate(mon.levels)]
+            for path, listed in lists:
+                for j, name in enumerate(listed):
+                    if name not in names:
+                        yield src.problem(path + (j,),
+                                          f"unknown remediation {name!r}; this service's remediations: "
+                                          f"{', '.join(names) or 'none (declare it under `remediations:`)'}")
 
 
 def _target_problems(src, svc, rem, base):

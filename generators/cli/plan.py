@@ -24,6 +24,8 @@ KEY_FIELDS = {
     "aws:cloudwatch/compositeAlarm:CompositeAlarm": ("alarmRule", "alarmActions"),
     "aws:cloudwatch/dashboard:Dashboard": ("dashboardName",),
     "aws:sns/topic:Topic": ("name",),
+    "aws:ssm/document:Document": ("name", "documentType", "targetType"),
+    "aws:iam/policy:Policy": ("name",),
     "aws:sns/topicSubscription:TopicSubscription": ("protocol", "endpoint", "topic"),
     "grafana:oss/dashboard:Dashboard": ("folder",),
     "grafana:oss/folder:Folder": ("title", "uid"),

@@ -21,8 +21,15 @@ def add_arguments(p):
 
 def what(rem) -> str:
     """One line a reviewer understands: what the action changes."""
-    from ..jobs.model import PatchConfigMap, Run, Scale, SetEnv, TriggerJob
+    from ..jobs.model import HelmRollback, PatchConfigMap, Run, Scale, SetEnv, SsmCommand, TriggerJob
 
+    if isinstance(rem, SsmCommand):
+        params = f", parameters {', '.join(rem.parameters)}" if rem.parameters else ""
+        return f"SSM Run Command: {len(rem.commands)} shell line(s) in {rem.working_directory or '/'}{params}"
+    if isinstance(rem, HelmRollback):
+        if rem.before_revision_matching:
+            return f"helm rollback to the revision before the newest matching {rem.before_revision_matching!r}"
+        return f"helm rollback to revision {rem.revision}" + (" (the previous one)" if rem.revision == 0 else "")
     if isinstance(rem, TriggerJob):
         return f"start a run of job {rem.job}"
     if isinstance(rem, Run):
@@ -39,8 +46,9 @@ def what(rem) -> str:
 
 def rows(catalog, env: str, services, with_jobs: bool) -> list[dict]:
     from ..kubernetes.commands import job_command, remediation_command
-    from ..kubernetes.jobs import linked_alerts
+    from ..kubernetes.jobs import helm_release, linked_alerts
     from ..resolve import resolve
+    from ..ssm.documents import document_name, send_command
 
     out = []
     for rs in resolve(catalog, env, services):
@@ -49,6 +57,18 @@ def rows(catalog, env: str, services, with_jobs: bool) -> list[dict]:
             target = (f"{w.kind.lower()}/{w.name}" if w else "") if hasattr(rem, "target") else ""
             if rem.action == "patch-configmap":
                 target = f"configmap/{rem.configmap}"
+            if rem.action == "helm-rollback":
+                target = f"release/{helm_release(rs, rem)}"
+            if rem.action == "ssm-command":
+                hosts = rs.service.hosts
+                where = ",".join(f"tag:{k}={v}" for k, v in hosts.tags.items()) if hosts.tags else \
+                    ",".join(hosts.instance_ids)
+                out.append({"service": rs.name, "namespace": rs.namespace, "kind": "remediation",
+                            "name": rem.name, "action": rem.action, "target": f"ssm-document/{document_name(rs, rem)}",
+                            "hosts": where, "what": what(rem), "description": rem.description,
+                            "dry_run": rem.dry_run, "alerts": linked_alerts(rs, rem.name),
+                            "command": send_command(rs, rem)})
+                continue
             out.append({"service": rs.name, "namespace": rs.namespace, "kind": "remediation",
                         "name": rem.name, "action": rem.action, "target": target, "what": what(rem),
                         "description": rem.description,
@@ -60,8 +80,9 @@ def rows(catalog, env: str, services, with_jobs: bool) -> list[dict]:
                     continue
                 out.append({"service": rs.name, "namespace": rs.namespace, "kind": "job", "name": job.name,
                             "action": job.purpose, "target": f"cronjob/{job.name}",
-                            "what": f"{job.schedule}" + (f" ({job.time_zone})" if job.time_zone else "")
-                                    + (" suspended" if job.suspend else ""),
+                            "what": ("manual only (suspended, no schedule)" if job.manual else
+                                     f"{job.schedule}" + (f" ({job.time_zone})" if job.time_zone else "")
+                                     + (" suspended" if job.suspend else "")),
                             "description": job.description, "dry_run": False, "alerts": [],
                             "command": job_command(rs, job.name)})
     return out
@@ -82,7 +103,8 @@ def run(args) -> int:
     for r in data:
         if r["service"] != current:
             current = r["service"]
-            print(f"{current} (namespace {r['namespace']}, env {env})")
+            where = f"namespace {r['namespace']}" if r["namespace"] else f"EC2 {r.get('hosts', '')}".rstrip()
+            print(f"{current} ({where}, env {env})")
         flag = " [dry-run]" if r["dry_run"] else ""
         print(f"  {r['name']}  {r['action']}{flag}  {r['target']}".rstrip())
         print(f"    {r['what']}" + (f" - {r['description']}" if r["description"] else ""))

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..alertmeta import condition, labels, runbook_url, summary
+from ..alertmeta import condition, labels, remediations, runbook_url, summary
 from ..durations import format_duration as dur
 from ..kinds import cloudwatch_plan
 from ..names import MANAGED_BY, alarm_name, cloudwatch_console_url, health_alarm_name, topic_name
@@ -27,6 +27,8 @@ from .plans import TREAT_MISSING, BurnPlan, Plan, Unsupported, stat_query
 BAND_OPERATOR = {"above": "GreaterThanUpperThreshold", "below": "LessThanLowerThreshold",
                  "both": "LessThanLowerOrGreaterThanUpperThreshold"}
 MAX_DESCRIPTION = 1024
+HEAD_ROOM = 300
+"""Characters of an alarm description kept for its summary and condition before remediation commands."""
 DAY, WEEK = 86400, 7 * 86400
 SHORT_PERIOD_LIMIT = 3600  # periods under 1h may evaluate at most 1 day; longer ones at most 7 days
 
@@ -92,9 +94,33 @@ def _tags(a_labels: dict[str, str]) -> list[dict]:
     return tags
 
 
-def description(head: str, cond: str, facts: str, rs: ResolvedService, runbook: str) -> str:
-    """Summary, condition and links, at most 1024 characters (the summary/condition shrink, links never)."""
-    tail = f"\nRunbook: {runbook}\nDashboard: {cloudwatch_console_url(rs)}"
+def waits(for_: int, period: int, extra: int = 0) -> str:
+    """What the alarm really waits: ``for`` in whole periods (CloudWatch has no ``for`` of its own)."""
+    n, k = max(1, math.ceil(for_ / period)) + extra, max(1, math.ceil(for_ / period))
+    text = f"{k} of {n} {dur(period)} periods breaching = {dur(k * period)}"
+    if k * period != for_:
+        text += f" (the catalog's `for` {dur(for_)} rounded up to whole {dur(period)} periods)"
+    return text
+
+
+def description(head: str, cond: str, facts: str, rs: ResolvedService, runbook: str,
+                commands: list[tuple[str, str]] | None = None) -> str:
+    """Summary, condition, remediation commands and links, at most 1024 characters (the summary/condition
+    shrink; links never; remediation commands stay whole or give way to their names)."""
+    links = f"\nRunbook: {runbook}\nDashboard: {cloudwatch_console_url(rs)}"
+    tail = links
+    if commands:
+        budget = MAX_DESCRIPTION - len(links) - HEAD_ROOM
+        shown, rest = "", []
+        for name, cmd in commands:  # whole commands in the catalog's order while they fit, then names
+            line = f"\nRemediation {name}: {cmd}"
+            if not rest and len(shown) + len(line) <= budget:
+                shown += line
+            else:
+                rest.append(name)
+        if rest:
+            shown += f"\nMore remediations (runbook, `mlmon remediations`): {', '.join(rest)}"
+        tail = shown + links
     text = f"{head.rstrip('.')}.\nFires when {cond} ({facts})."
     room = MAX_DESCRIPTION - len(tail)
     if len(text) > room:
@@ -191,12 +217,14 @@ def _anomaly_spec(rs: ResolvedService, m) -> AlarmSpec | None:
     treat = opts.treat_missing_data or TREAT_MISSING["anomaly"]
     facts = f"anomaly band of {width} std dev on {stat_q['MetricStat']['Stat']}, {dur(p.period)} periods"
     ap = Plan({"Metrics": queries}, p.period, BAND_OPERATOR[direction], None, treat, facts)
-    a = Alert(name=band.alert, monitor=m, threshold=None, for_=band.for_, severity=band.severity)
     name = alarm_name(rs, band.alert)
     where = {"above": "above", "below": "below", "both": "outside"}[direction]
     cond = f"{ref['MetricName']} is {where} the band CloudWatch's anomaly model expects"
     head = (m.summary or f"{rs.service.title or rs.name}: {ref['MetricName']} anomalous")
-    desc = description(f"{head} (anomaly detection)", cond, facts, rs, runbook_url(a, rs))
+    a = Alert(name=band.alert, monitor=m, threshold=None, for_=band.for_, severity=band.severity,
+              remediations=m.remediations)
+    desc = description(f"{head} (anomaly detection)", cond, f"{facts}; alarms on {waits(band.for_, p.period)}",
+                       rs, runbook_url(a, rs), remediations(a, rs))
     body = _alarm(rs, name, ap, m, path + ("for",), band.for_, actions=[topic_name(rs, band.severity)], desc=desc,
                   tags=_tags(labels(a, rs)), extra={"ThresholdMetricId": "ad1"})
     return AlarmSpec(name, body, m, "anomaly", band.alert, band.severity, facts, plan=ap)
@@ -213,7 +241,9 @@ def alarm_specs(rs: ResolvedService) -> list[AlarmSpec]:
                 continue
             name = alarm_name(rs, a.name)
             head = summary(a, rs) + (f". {m.description}" if m.description else "")
-            desc = description(head, p.condition or condition(a, rs), p.facts, rs, runbook_url(a, rs))
+            facts = f"{p.facts}; alarms on {waits(a.for_, p.period, p.extra_periods)}"
+            desc = description(head, p.condition or condition(a, rs), facts, rs, runbook_url(a, rs),
+                               remediations(a, rs))
             body = _alarm(rs, name, p, m, _for_path(m, a), a.for_, actions=[topic_name(rs, a.severity)],
                           desc=desc, tags=_tags(labels(a, rs)))
             specs.append(AlarmSpec(name, body, m, "alert", a.name, a.severity, p.facts, plan=p))

@@ -39,7 +39,7 @@ def declare(cfg: StackConfig, p) -> dict[str, Any]:
             kubeconfig=pulumi.Output.secret(kc.kubeconfig) if kc.kubeconfig else None,
             context=kc.context, namespace=kc.namespace)
     topic_count = sum(len(sp.topics) for sp in services)
-    if topic_count or any(sp.alarms or sp.composites or sp.cw_dashboards for sp in services):
+    if topic_count or any(sp.alarms or sp.composites or sp.cw_dashboards or sp.ssm for sp in services):
         import pulumi_aws as aws
 
         aws_provider = aws.Provider("aws", region=cfg.aws.region, profile=cfg.aws.profile)
@@ -62,6 +62,8 @@ def declare(cfg: StackConfig, p) -> dict[str, Any]:
     cw_dashboards: list[str] = []
     dashboard_uids: list[str] = []
     alert_names: list[str] = []
+    ssm_documents: list[str] = []
+    iam_policies: list[str] = []
 
     components = {sp.name: pulumi.ComponentResource(COMPONENT_TYPE, sp.name, None, None) for sp in services}
     alarms_by_name: dict[str, Any] = {}
@@ -73,6 +75,10 @@ def declare(cfg: StackConfig, p) -> dict[str, Any]:
             _declare_kube(o, provider_opts(component, k8s_provider))
             count(o.kind.type_token)
         alert_names.extend(sp.alerts)
+        if sp.ssm:
+            docs, policies = declare_ssm(sp, provider_opts(component, aws_provider), count)
+            ssm_documents.extend(docs)
+            iam_policies.extend(policies)
         for topic_name, severity in sp.topics:
             if topic_name in arn_by_topic:
                 continue
@@ -143,9 +149,37 @@ def declare(cfg: StackConfig, p) -> dict[str, Any]:
         "dashboardUids": sorted(set(dashboard_uids)),
         "cloudwatchDashboards": sorted(cw_dashboards),
         "topicArns": dict(sorted(arn_by_topic.items())),
+        "ssmDocuments": sorted(ssm_documents),
+        "iamPolicies": sorted(iam_policies),
         "subscriptions": pulumi.Output.secret(subscriptions_out),
         "skipped": [f"{what}: {why}" for what, why in p.skipped],
     }
+
+
+def declare_ssm(sp, opts, count) -> tuple[list[str], list[str]]:
+    """Declare the service's SSM documents (``aws.ssm.Document``, exactly the rendered bodies) and on-call's
+    managed IAM policy (``aws.iam.Policy``, to be attached to the on-call role); returns their names."""
+    import json as _json
+
+    import pulumi_aws as aws
+
+    docs, policies = [], []
+    for item in sp.ssm:
+        if "document" in item:
+            b = item["document"]
+            aws.ssm.Document(b["Name"], name=b["Name"], content=b["Content"], document_type=b["DocumentType"],
+                             document_format=b["DocumentFormat"], target_type=b.get("TargetType"),
+                             tags={t["Key"]: t["Value"] for t in b.get("Tags", [])}, opts=opts)
+            count("aws:ssm/document:Document")
+            docs.append(b["Name"])
+        else:
+            name = f"{sp.name}-ssm-remediations"
+            aws.iam.Policy(name, name=name, policy=_json.dumps(item["policy"], indent=2),
+                           description=f"Run the SSM remediation documents of {sp.name} on its instances (mlmon)",
+                           opts=opts)
+            count("aws:iam/policy:Policy")
+            policies.append(name)
+    return docs, policies
 
 
 SNS_KEY_NAME = "mlmon-sns"

@@ -56,6 +56,9 @@ class ServicePlan:
     """``(uid, dashboard, folder title)`` delivered through Grafana's API."""
     alerts: list[str] = field(default_factory=list)
     """Prometheus alert names in this service's PrometheusRules (a stack output)."""
+    ssm: list[dict] = field(default_factory=list)
+    """``CreateDocument`` bodies of ``ssm/<service>.json`` and the on-call policy of ``ssm/<service>.policy.json``
+    (``{"policy": ...}``), deployed by :func:`.declare.declare_ssm`."""
 
 
 @dataclass
@@ -89,6 +92,8 @@ def plan(cfg: StackConfig, artifacts, folder_annotation: str = "grafana_folder")
         elif top == "grafana/":
             if _plan_grafana(cfg, p, a, folders):
                 sidecar.append(a)
+        elif top == "ssm/":
+            plan_ssm(cfg, p, a)
         else:
             raise MappingError(f"{a.path}: the Pulumi program does not know how to deploy artifacts under "
                                f"{top} (generators/deploy/program.py: plan)")
@@ -175,6 +180,25 @@ def _plan_grafana(cfg: StackConfig, p: Plan, a, folders: dict) -> bool:
                            "dashboard_folder_annotation of the catalog); the program does not invent one")
     p.service(a.service).grafana.append((uid, a.content, folders[uid]))
     return False
+
+
+def plan_ssm(cfg: StackConfig, p: Plan, a) -> None:
+    """``ssm/<service>.json`` (CreateDocument bodies) and ``ssm/<service>.policy.json`` (on-call's IAM
+    policy), deployed with the AWS resources (outputs ``cloudwatch``: the same account and region)."""
+    if not cfg.deploys("cloudwatch"):
+        p.skipped.append((a.path, "outputs does not include cloudwatch (SSM documents go with the AWS resources)"))
+        return
+    sp = p.service(a.service)
+    if a.path.endswith(".policy.json"):
+        if not isinstance(a.content, dict) or "Statement" not in a.content:
+            raise MappingError(f"{a.path}: expected an IAM policy document")
+        sp.ssm.append({"policy": a.content, "where": a.path})
+        return
+    for i, body in enumerate(_as_list(a)):
+        missing = {"Name", "Content", "DocumentType", "DocumentFormat"} - set(body if isinstance(body, dict) else ())
+        if missing:
+            raise MappingError(f"{a.path}[{i}]: a CreateDocument body needs {', '.join(sorted(missing))}")
+        sp.ssm.append({"document": body, "where": f"{a.path}[{i}]"})
 
 
 def _check_topics(p: Plan) -> None:

@@ -293,6 +293,10 @@ def _res(cpu_req: str, mem_req: str, cpu_lim: str, mem_lim: str) -> Resources:
 class JobDefaults(Strict):
     """Catalog-wide settings of scheduled jobs and remediation templates (``jobs:`` in ``_defaults.yaml``)."""
 
+    helm_image: Image = "alpine/helm:3.16.4"
+    """Image of ``helm-rollback`` remediations, pinned by exact version (or digest). Its entrypoint must be
+    ``helm`` and it must have ``/bin/sh`` when a remediation uses ``before_revision_matching`` (alpine/helm
+    is Alpine with busybox). Keep its minor version within Helm's skew policy for your clusters."""
     kubectl_image: Image = "registry.k8s.io/kubectl:v1.31.4"
     """Image of every remediation step that calls the Kubernetes API, pinned by version (or digest); its
     entrypoint must be ``kubectl`` (as in registry.k8s.io/kubectl, bitnami/kubectl, rancher/kubectl). Its minor
@@ -334,15 +338,42 @@ def _len_limit(limit: int, why: str):
     return check
 
 
+def _abs_path(v: Any) -> str:
+    if not isinstance(v, str) or not re.match(r"^/[A-Za-z0-9._/-]*$", v) or "/../" in v + "/" or "//" in v:
+        raise ValueError(f"{v!r} is not an absolute path such as /app/reports")
+    if v.rstrip("/") in ("", "/tmp") or v.startswith("/tmp/"):
+        raise ValueError(f"{v!r}: /tmp is the job's scratch emptyDir; mount persistent data elsewhere")
+    return v.rstrip("/") or "/"
+
+
+AbsPath = Annotated[str, BeforeValidator(_abs_path)]
+
+
+class VolumeMount(Strict):
+    """A directory of a PersistentVolumeClaim (in the service's namespace) mounted into the job's container:
+    where a job keeps what must outlive its pod (reports, annotation tasks). The root filesystem is read-only
+    and /tmp is an emptyDir that dies with the pod."""
+
+    claim: ObjectName
+    """Name of an existing PersistentVolumeClaim (mlmon does not create it; see docs/remediations.md)."""
+    mount_path: AbsPath
+    sub_path: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")] | None = None
+    """Directory inside the claim (default: its root)."""
+    read_only: bool = False
+
+
 class ScheduledJob(Strict):
-    """A job on a cron schedule, rendered as a ``batch/v1`` CronJob named ``name`` in the service's namespace."""
+    """A job on a cron schedule, rendered as a ``batch/v1`` CronJob named ``name`` in the service's namespace.
+
+    Without ``schedule`` the job is manual only: a suspended CronJob that never fires, run with
+    ``kubectl create job --from=cronjob/<name>`` (e.g. the second, human-in-the-loop phase of a workflow)."""
 
     name: DnsName
     """CronJob name, e.g. ``model-retraining`` (runbooks run ``kubectl create job --from=cronjob/<name>``)."""
     purpose: Literal["monitor", "evaluation", "retraining", "load-test", "maintenance"] = "monitor"
     """What it does (the ``app.kubernetes.io/component`` label)."""
     description: str = ""
-    schedule: Schedule
+    schedule: Schedule | None = None
     time_zone: TimeZone | None = None
     """IANA time zone of the schedule (``spec.timeZone``); default: the controller's (UTC on managed clusters)."""
     image: Image
@@ -365,10 +396,29 @@ class ScheduledJob(Strict):
     api_access: tuple[Permission, ...] = ()
     """Kubernetes API access the job needs. Empty (the default): no Role, no API token in the pod."""
     tmp_size: Quantity | None = None
+    volumes: tuple[VolumeMount, ...] = ()
+    """Persistent directories (PersistentVolumeClaims) the job reads or writes."""
+    working_dir: AbsPath | None = None
+    """The container's working directory (``workingDir``; default: the image's WORKDIR)."""
     environments: tuple[DnsName, ...] | None = None
     """Render the job only in these environments (default: all), e.g. a load test only in staging."""
 
     _name_len = field_validator("name")(_len_limit(47, "a manual run `<name>-YYYYmmdd-HHMMSS` must fit in 63"))
+
+    @model_validator(mode="after")
+    def _manual_is_suspended(self):
+        if self.schedule is None and not self.suspend:
+            raise ValueError("a job without `schedule` only runs by hand: set `suspend: true` (or give a schedule)")
+        if self.schedule is None and self.time_zone:
+            raise ValueError("`time_zone` without `schedule`: a manual job has no schedule to place in a zone")
+        paths = [v.mount_path for v in self.volumes]
+        if len(set(paths)) != len(paths):
+            raise ValueError("two volumes are mounted at the same mount_path")
+        return self
+
+    @property
+    def manual(self) -> bool:
+        return self.schedule is None
 
     @property
     def needs_api(self) -> bool:
@@ -378,7 +428,10 @@ class ScheduledJob(Strict):
 # ---------------------------------------------------------------------------------------------
 # remediations
 
-ACTIONS = ("rollout-restart", "rollout-undo", "scale", "set-env", "patch-configmap", "trigger-job", "run")
+ACTIONS = ("rollout-restart", "rollout-undo", "scale", "set-env", "patch-configmap", "trigger-job", "run",
+           "helm-rollback", "ssm-command")
+KUBERNETES_ACTIONS = ACTIONS[:-1]
+"""Actions rendered as Kubernetes remediation templates; ``ssm-command`` runs on EC2 hosts through SSM."""
 
 
 class RemediationBase(Strict):
@@ -465,6 +518,8 @@ class Run(RemediationBase):
     """Arguments appended when ``dry_run`` is set (what makes the command rehearse, e.g. ``[--dry-run]``)."""
     api_access: tuple[Permission, ...] = ()
     """Kubernetes API access the command needs; empty: no Role and no API token."""
+    tmp_size: Quantity | None = None
+    """Size of the emptyDir at /tmp (default ``Defaults.jobs.tmp_size``)."""
 
     @model_validator(mode="after")
     def _dry_run_needs_args(self):
@@ -478,11 +533,133 @@ class Run(RemediationBase):
         return bool(self.api_access)
 
 
+class ChartObject(Strict):
+    """One object of a Helm chart that ``helm rollback`` may patch back (``{api_group, resource, name}``)."""
+
+    api_group: Annotated[str, BeforeValidator(_api_group)] = ""
+    resource: Annotated[str, BeforeValidator(_resource)]
+    name: ObjectName
+
+
+class HelmRollback(_Targeted):
+    """``helm rollback <release> <revision>``: back to an earlier Helm revision of the whole release (image,
+    values, and the chart's ConfigMaps such as prompts), then wait for the workload's rollout.
+
+    ``revision: 0`` (the default) is Helm's "previous revision". ``before_revision_matching`` instead rolls
+    back to the revision just before the newest one whose ``helm history`` line contains that text (seed 000
+    Option 1: ``helm history ... | grep "prompt-update"``, then roll back to the revision before it)."""
+
+    action: Literal["helm-rollback"]
+    release: DnsName | None = None
+    """Helm release name (default: the workload's name)."""
+    revision: int = Field(default=0, ge=0)
+    before_revision_matching: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:=-]{0,62}$")] | None = None
+    """Text searched in ``helm history`` (letters, digits, space, ``._:=-``; it is put in an awk pattern)."""
+    chart_objects: tuple[ChartObject, ...] = Field(min_length=1)
+    """Every object of the chart, by name: helm rollback reads and patches each back (get, patch). Helm
+    cannot be given less; an object missing here makes the rollback fail with Forbidden, not half-apply."""
+    history_limit: int = Field(default=100, ge=2, le=1000)
+    """Highest release revision the Role names (``sh.helm.release.v1.<release>.v1`` .. ``v<limit>``): RBAC has
+    no name prefixes, so Helm's per-revision Secrets are enumerated. Past it, the rollback fails Forbidden."""
+    driver: Literal["secret", "configmap"] = "secret"
+    """Helm's storage driver (``HELM_DRIVER``) the release was installed with."""
+
+    @model_validator(mode="after")
+    def _one_revision(self):
+        if self.revision and self.before_revision_matching:
+            raise ValueError("give `revision` or `before_revision_matching`, not both")
+        return self
+
+
+def _param_name(v: Any) -> str:
+    if not isinstance(v, str) or not re.match(r"^[A-Za-z][A-Za-z0-9]{0,62}$", v):
+        raise ValueError(f"{v!r} is not an SSM document parameter name (letters and digits, starting with a letter)")
+    return v
+
+
+class SsmParameter(Strict):
+    """A parameter of an SSM Command document, given by on-call with ``--parameters Name=value``.
+
+    Parameters reach the shell as the environment variable ``SSM_<Name>`` (``interpolationType: ENV_VAR``),
+    never pasted into the command text, and must match ``pattern`` (SSM ``allowedPattern``)."""
+
+    description: str = Field(min_length=1)
+    pattern: str
+    """Regular expression the whole value must match (anchor it: ``^...$``)."""
+    default: str | None = None
+    example: str | None = None
+    """Value shown in the printed ``aws ssm send-command`` (default: ``<Name>``)."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _anchored(cls, v: str) -> str:
+        if not (v.startswith("^") and v.endswith("$")):
+            raise ValueError(f"{v!r} must be anchored (^...$): SSM matches allowedPattern anywhere in the value")
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"{v!r} is not a regular expression: {exc}") from None
+        return v
+
+
+_TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
+_INSTANCE = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+
+
+class Hosts(Strict):
+    """``hosts:`` of a service that runs on EC2 (seed 002): the instances its ``ssm-command`` remediations run
+    on, by tags (every tag must match) or by instance id. The same scope limits on-call's IAM policy."""
+
+    tags: dict[str, str] = Field(default_factory=dict)
+    instance_ids: tuple[str, ...] = ()
+    output_log_group: Annotated[str, Field(pattern=r"^[.\-_/#A-Za-z0-9]{1,512}$")] | None = None
+    """CloudWatch Logs group the commands' output goes to (default ``/mlmon/ssm/<service>``)."""
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if bool(self.tags) == bool(self.instance_ids):
+            raise ValueError("give exactly one of `tags` ({Key: value}) or `instance_ids` ([i-...])")
+        for k, v in self.tags.items():
+            if not _TAG_KEY.match(k) or k.lower().startswith("aws:") or not _TAG_KEY.match(v):
+                raise ValueError(f"{k}={v} is not an EC2 tag (1-128 letters, digits, spaces, _.:/=+-@; no aws: keys)")
+        bad = [i for i in self.instance_ids if not _INSTANCE.match(i)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: not EC2 instance ids (i- and 8 or 17 hex digits)")
+        if len(self.tags) > 5 or len(self.instance_ids) > 50:
+            raise ValueError("SSM targets at most 5 tags or 50 instance ids")
+        return self
+
+
+class SsmCommand(RemediationBase):
+    """A shell script run on the service's EC2 hosts by SSM Run Command (an ``aws:runShellScript`` Command
+    document, rendered to ``ssm/<service>.json``), for services that do not run on Kubernetes (seed 002)."""
+
+    action: Literal["ssm-command"]
+    commands: tuple[str, ...] = Field(min_length=1)
+    """Shell lines, run in order by ``/bin/sh`` with ``set -eu``: the first failing line stops the document."""
+    working_directory: str | None = None
+    parameters: dict[Annotated[str, BeforeValidator(_param_name)], SsmParameter] = Field(default_factory=dict)
+    timeout: Seconds = Field(default=900, ge=1, le=172800)
+    """``timeoutSeconds`` of the script (SSM's limit is 48h)."""
+
+    @model_validator(mode="after")
+    def _no_dry_run(self):
+        if self.dry_run:
+            raise ValueError("`dry_run` is not offered for ssm-command (a shell script has no generic rehearsal): "
+                             "write the rehearsal as its own remediation")
+        return self
+
+    @property
+    def needs_api(self) -> bool:
+        return False
+
+
 class _UnknownAction(Strict):
     """Only reached for a missing or unknown ``action``: reports it at ``remediations[i].action``."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
-    action: Literal["rollout-restart", "rollout-undo", "scale", "set-env", "patch-configmap", "trigger-job", "run"]
+    action: Literal["rollout-restart", "rollout-undo", "scale", "set-env", "patch-configmap", "trigger-job", "run",
+                    "helm-rollback", "ssm-command"]
 
 
 def _action_tag(v: Any) -> str:
@@ -500,6 +677,8 @@ Remediation = Annotated[
         Annotated[PatchConfigMap, Tag("action:patch-configmap")],
         Annotated[TriggerJob, Tag("action:trigger-job")],
         Annotated[Run, Tag("action:run")],
+        Annotated[HelmRollback, Tag("action:helm-rollback")],
+        Annotated[SsmCommand, Tag("action:ssm-command")],
         Annotated[_UnknownAction, Tag("action:unknown")],
     ],
     Discriminator(_action_tag),
@@ -510,4 +689,4 @@ template_name = remediation_template_name
 """Name of a remediation's suspended CronJob template (:func:`generators.names.remediation_template_name`)."""
 
 
-WORKLOAD_ACTIONS = (RolloutRestart, RolloutUndo, Scale, SetEnv, PatchConfigMap)
+WORKLOAD_ACTIONS = (RolloutRestart, RolloutUndo, Scale, SetEnv, PatchConfigMap, HelmRollback)

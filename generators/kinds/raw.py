@@ -19,10 +19,11 @@ def expr(a: Alert, rs: ResolvedService) -> str:
 
 
 def signals(m: RawMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
-    """The expression itself: it has a value only where it fires (the threshold is inside it)."""
+    """The catalog's ``plot`` expression (what the alert compares), else the expression itself: it has a value
+    only where it fires (the threshold is inside it)."""
     if not rs.is_prometheus:
         CLOUDWATCH(m)
-    return (Signal(m.name, (Query(m.expr.strip(), ""),), "short", "above", ()),)
+    return (Signal(m.name, (Query((m.plot or m.expr).strip(), ""),), "short", "above", ()),)
 
 
 def scenario(a: Alert, rs: ResolvedService):

@@ -32,6 +32,7 @@ def job_command(rs: ResolvedService, name: str) -> str:
 
 
 def remediation_commands(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:
-    """(name, command) of each remediation the alert's monitor names, in the monitor's order."""
-    declared = {r.name for r in rs.service.remediations}
-    return [(n, remediation_command(rs, n)) for n in a.monitor.remediations if n in declared]
+    """(name, command) of each Kubernetes remediation the alert names (its level's, else its monitor's), in
+    that order (``ssm-command`` remediations: :mod:`generators.ssm.documents`)."""
+    declared = {r.name for r in rs.service.remediations if r.action != "ssm-command"}
+    return [(n, remediation_command(rs, n)) for n in a.remediations if n in declared]

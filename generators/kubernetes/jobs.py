@@ -17,11 +17,10 @@ from __future__ import annotations
 import copy
 import json
 
-from ..jobs.model import (PatchConfigMap, Permission, Resources, RolloutRestart, RolloutUndo, Run, Scale, SetEnv,
-                          TriggerJob, template_name)
-from ..resolve import ResolvedService
-from ..resolve import alert_names
+from ..jobs.model import (KUBERNETES_ACTIONS, HelmRollback, PatchConfigMap, Permission, Resources, RolloutRestart,
+                          RolloutUndo, Run, Scale, SetEnv, TriggerJob, template_name)
 from ..names import kubernetes_labels
+from ..resolve import ResolvedService, alert_remediations
 from .commands import job_command, remediation_command
 
 NEVER = "0 0 31 2 *"
@@ -101,8 +100,25 @@ def container(rs: ResolvedService, name: str, image: str, command, args, env: li
     return c
 
 
+def claim_volumes(mounts) -> tuple[list[dict], list[dict]]:
+    """(pod volumes, container volumeMounts) of a job's persistent directories: one volume per claim."""
+    names: dict[str, str] = {}
+    volumes, out = [], []
+    for m in mounts:
+        if m.claim not in names:
+            names[m.claim] = f"data-{len(names) + 1}"
+            volumes.append({"name": names[m.claim], "persistentVolumeClaim": {"claimName": m.claim}})
+        vm = {"name": names[m.claim], "mountPath": m.mount_path}
+        if m.sub_path:
+            vm["subPath"] = m.sub_path
+        if m.read_only:
+            vm["readOnly"] = True
+        out.append(vm)
+    return volumes, out
+
+
 def pod_template(rs: ResolvedService, lbl: dict, sa: str, containers: list[dict], needs_api: bool,
-                 tmp_size: str, init: list[dict] | None = None) -> dict:
+                 tmp_size: str, init: list[dict] | None = None, volumes: list[dict] | None = None) -> dict:
     uid = rs.defaults.jobs.run_as_user
     spec: dict = {
         "serviceAccountName": sa,
@@ -115,7 +131,7 @@ def pod_template(rs: ResolvedService, lbl: dict, sa: str, containers: list[dict]
     if init:
         spec["initContainers"] = init
     spec["containers"] = containers
-    spec["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": tmp_size}}]
+    spec["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": tmp_size}}, *(volumes or [])]
     return {"metadata": {"labels": dict(lbl)}, "spec": spec}
 
 
@@ -167,12 +183,18 @@ def scheduled_jobs(rs: ResolvedService) -> list[dict]:
         lbl = labels(rs, job.name, job.purpose)
         env = env_list(job.env)
         c = container(rs, job.name, job.image, job.command, job.args, env, job.resources.merged(d.resources))
-        pod = pod_template(rs, lbl, job.name, [c], job.needs_api, job.tmp_size or d.tmp_size)
+        volumes, mounts = claim_volumes(job.volumes)
+        c["volumeMounts"].extend(mounts)
+        if job.working_dir:
+            c["workingDir"] = job.working_dir
+        pod = pod_template(rs, lbl, job.name, [c], job.needs_api, job.tmp_size or d.tmp_size, volumes=volumes)
         annotations = {"mlmon.io/run-now": job_command(rs, job.name)}
         if job.description:
             annotations["mlmon.io/description"] = job.description
         annotations.update(checkov_skips(job.needs_api, job.env))
-        spec: dict = {"schedule": job.schedule}
+        spec: dict = {"schedule": NEVER if job.manual else job.schedule}
+        if job.manual:
+            annotations["mlmon.io/manual"] = "suspended; never scheduled: runs only with the run-now command"
         if job.time_zone:
             spec["timeZone"] = job.time_zone
         spec.update({
@@ -252,6 +274,8 @@ def remediation_plan(rs: ResolvedService, rem) -> tuple[list[tuple[str, list[str
         if rem.restart:
             steps.append(restart)
             perms.append(_perm("apps", res, ["get", "patch"], [w.name]))
+    elif isinstance(rem, HelmRollback):
+        perms += helm_permissions(rs, rem)  # the helm step itself is built by remediation_templates
     else:  # pragma: no cover - the schema admits no other action
         raise TypeError(f"no kubectl plan for {rem.action}")
     wait = rs.defaults.jobs.remediation_wait if rem.wait is None else rem.wait
@@ -261,9 +285,68 @@ def remediation_plan(rs: ResolvedService, rem) -> tuple[list[tuple[str, list[str
     return steps, perms
 
 
+HELM_SECRET = "sh.helm.release.v1.{release}.v{revision}"
+"""Name of Helm 3's storage object of one release revision (Secret, or ConfigMap with HELM_DRIVER=configmap)."""
+
+
+def helm_release(rs: ResolvedService, rem: HelmRollback) -> str:
+    return rem.release or _workload(rs).name
+
+
+def _unscoped(group: str, resource: str, verbs) -> Permission:
+    """A rule Permission's own validator refuses (list on Secrets): only for Helm's storage, documented in
+    docs/remediations.md ("helm-rollback")."""
+    return Permission.model_construct(api_group=group, resource=resource, verbs=tuple(verbs), names=())
+
+
+def helm_permissions(rs: ResolvedService, rem: HelmRollback) -> list[Permission]:
+    """Exactly what ``helm rollback --history-max=0`` does to the release's storage and the chart's objects.
+
+    Helm finds a release's revisions by LISTING its storage objects with the label selector
+    ``owner=helm,name=<release>``. RBAC cannot scope a list by label (resourceNames only restrict a list
+    that carries a ``metadata.name`` field selector, which Helm does not send), so ``list`` is granted on the
+    whole resource in the namespace; for Secrets that lets the job read every Secret there. It then reads
+    the target revision (get), marks the current one superseded (update) and writes the new revision
+    (create: never scopable by name). get/update are limited to the release's own revision objects
+    v1..v<history_limit>; ``--history-max=0`` means Helm never deletes old revisions, so no delete.
+    Each chart object is read and patched back by name."""
+    release = helm_release(rs, rem)
+    store = "secrets" if rem.driver == "secret" else "configmaps"
+    names = [HELM_SECRET.format(release=release, revision=i) for i in range(1, rem.history_limit + 1)]
+    perms = [_unscoped("", store, ["list"]), _unscoped("", store, ["create"]), _perm("", store, ["get", "update"], names)]
+    for o in rem.chart_objects:
+        perms.append(_perm(o.api_group, o.resource, ["get", "patch"], [o.name]))
+    return perms
+
+
+def helm_step(rs: ResolvedService, rem: HelmRollback) -> tuple[tuple[str, ...], list[str], list[dict]]:
+    """(command, args, env) of the helm container. ``revision``: the image's entrypoint (helm) with arguments;
+    ``before_revision_matching``: ``/bin/sh -c`` finding the revision first (the seed's ``helm history | grep``)."""
+    release = helm_release(rs, rem)
+    ns = rs.namespace
+    flags = [f"--namespace={ns}", "--history-max=0", *(["--dry-run"] if rem.dry_run else [])]
+    env = [{"name": "HOME", "value": "/tmp"}, {"name": "HELM_CACHE_HOME", "value": "/tmp/helm/cache"},
+           {"name": "HELM_CONFIG_HOME", "value": "/tmp/helm/config"},
+           {"name": "HELM_DATA_HOME", "value": "/tmp/helm/data"}, {"name": "HELM_DRIVER", "value": rem.driver}]
+    if rem.before_revision_matching is None:
+        return (), ["rollback", release, str(rem.revision), *flags], env
+    text = rem.before_revision_matching
+    script = "\n".join([
+        "set -eu",
+        f'matched=$(helm history {release} --namespace={ns} --max=1000 | awk \'$1 ~ /^[0-9]+$/ && /{text}/ {{ r = $1 }} '
+        'END { print r }\')',
+        f'[ -n "$matched" ] || {{ echo "no revision of {release} matches \'{text}\' in helm history" >&2; exit 1; }}',
+        'target=$((matched - 1))',
+        f'[ "$target" -ge 1 ] || {{ echo "revision $matched is the first: nothing to roll back to" >&2; exit 1; }}',
+        f'echo "newest revision matching \'{text}\': $matched; rolling back to $target"',
+        f'exec helm rollback {release} "$target" {" ".join(flags)}',
+    ])
+    return ("/bin/sh", "-c"), [script], env
+
+
 def linked_alerts(rs: ResolvedService, name: str) -> list[str]:
     """Alert names (in any environment) whose monitor names remediation ``name``."""
-    return [a for m in rs.service.monitors if name in m.remediations for a in alert_names(m)]
+    return [a for m in rs.service.monitors for a, names in alert_remediations(m) if name in names]
 
 
 def remediation_templates(rs: ResolvedService) -> list[dict]:
@@ -272,6 +355,8 @@ def remediation_templates(rs: ResolvedService) -> list[dict]:
     d = rs.defaults.jobs
     out: list[dict] = []
     for rem in rs.service.remediations:
+        if rem.action not in KUBERNETES_ACTIONS:
+            continue
         name = template_name(rem.name)
         lbl = {**labels(rs, name, "remediation"), "mlmon.io/remediation": rem.name, "mlmon.io/action": rem.action}
         annotations = {"mlmon.io/run": remediation_command(rs, rem.name)}
@@ -298,8 +383,13 @@ def remediation_templates(rs: ResolvedService) -> list[dict]:
             # no `command`: the image's entrypoint is kubectl (registry.k8s.io/kubectl has no shell)
             built = [container(rs, step, d.kubectl_image, (), args, env, d.kubectl_resources)
                      for step, args in steps]
+            if isinstance(rem, HelmRollback):
+                command, args, helm_env = helm_step(rs, rem)
+                built.insert(0, container(rs, "helm-rollback", d.helm_image, command, args, helm_env,
+                                          d.kubectl_resources))
             init, containers = built[:-1], built[-1:]
-        pod = pod_template(rs, lbl, name, containers, rem.needs_api, d.tmp_size, init)
+        tmp = (rem.tmp_size if isinstance(rem, Run) else None) or d.tmp_size
+        pod = pod_template(rs, lbl, name, containers, rem.needs_api, tmp, init)
         out.append(service_account(rs, name, lbl))
         out.extend(rbac(rs, name, lbl, perms))
         out.append({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": metadata(rs, name, lbl, annotations),
