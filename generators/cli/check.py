@@ -1,6 +1,6 @@
 """Validate the catalog, then render every environment (or --env) into a temporary directory and check
 the artifacts with the engines that consume them: promtool check/test rules (when promtool is on PATH),
-and every other registered check. Exit 2 when the catalog is invalid, 1 when a check fails.
+and every other step of generators.verify.STEPS (then, once, its CATALOG_STEPS). Exit 2 when the catalog is invalid, 1 when a check fails.
 """
 
 from __future__ import annotations
