@@ -21,8 +21,9 @@ from dataclasses import dataclass, field, replace
 from generators.durations import format_duration
 from generators.model import (AbsentMonitor, FailuresMonitor, FlagMonitor, LatencyMonitor, RatioMonitor,
                               StalledMonitor, ThresholdMonitor, TrendMonitor)
-from generators.prometheus.expressions import PER_SECONDS, burn_windows, threshold_in_metric_units
-from generators.prometheus.unittests import _split_counters, base_labels, fmt, series_name
+from generators.kinds.ratio import burn_windows
+from generators.kindspec import PER_SECONDS, threshold_in_metric_units
+from generators.prometheus.series import base_labels, fmt, series_name, split_counters
 
 LOOKBACK = 300  # Prometheus' default lookback delta: an instant selector sees samples up to 5m old
 COUNTER_BASE = 1000.0
@@ -515,7 +516,7 @@ def probe_for(a, rs) -> Probe | None:
     if isinstance(m, ThresholdMonitor):
         sm = m.smoothing
         if m.denominator is not None:
-            split = _split_counters(rs, [(m.metric, m.matchers)], [(m.denominator.metric, m.denominator.matchers)])
+            split = split_counters(rs, [(m.metric, m.matchers)], [(m.denominator.metric, m.denominator.matchers)])
             return RatioProbe("threshold/ratio", iv, sm.window if sm else 300, m.op, a.threshold, 0.0, 1.0,
                               counter=True, split=split,
                               scenarios=("step", "drift", "noise", "spike", "reset", "gap", "gap-degraded"))
@@ -556,7 +557,7 @@ def probe_for(a, rs) -> Probe | None:
         return AbsentProbe("absent", iv, 0, "above", 0.5, series=one(m.metric, m.matchers))
     if isinstance(m, RatioMonitor):
         part = m.bad if m.bad is not None else m.good
-        split = _split_counters(rs, [(s.metric, s.matchers) for s in part], [(s.metric, s.matchers) for s in m.total])
+        split = split_counters(rs, [(s.metric, s.matchers) for s in part], [(s.metric, s.matchers) for s in m.total])
         budget = 1 - a.threshold
         pairs = tuple((bw.long, bw.short, bw.factor(m.period) * budget) for bw in burn_windows()[a.burn])
         low = min(p[2] for p in pairs)

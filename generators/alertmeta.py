@@ -6,33 +6,24 @@ takes its labels, summary, description and links from here.
 
 from __future__ import annotations
 
+from . import kinds
 from .durations import format_duration
-from .model import RatioMonitor
+from .kubernetes.commands import REMEDIATIONS_ANNOTATION
+from .kubernetes.commands import remediation_commands as kubernetes_commands
+from .ssm.documents import remediation_commands as ssm_commands
+from .names import dashboard_uid  # noqa: F401  (re-exported: the uid alerts link to)
 from .promql import num
 from .resolve import Alert, ResolvedService
 
-# Extra annotation providers: fn(alert, rs) -> {annotation: value} | None, added to every alert.
-ANNOTATION_PROVIDERS: list = []
-# Remediation providers: fn(alert, rs) -> [(remediation name, exact command to run it)], e.g. from the
-# remediation Job templates. Read through `remediations()` by runbooks, diffs and `mlmon remediations`.
-REMEDIATION_PROVIDERS: list = []
-from .kubernetes.commands import remediation_annotation, remediation_commands  # noqa: E402  (remediation templates)
-from .ssm import remediation_commands as ssm_remediation_commands  # noqa: E402  (SSM documents, seed 002)
-REMEDIATION_PROVIDERS.append(remediation_commands)
-REMEDIATION_PROVIDERS.append(ssm_remediation_commands)
-ANNOTATION_PROVIDERS.append(remediation_annotation)
-
 
 def remediations(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for provider in REMEDIATION_PROVIDERS:
-        out.extend(provider(a, rs))
-    return out
+    """``(remediation name, exact command to run it)`` for each remediation the alert names: Kubernetes
+    remediation templates, then SSM documents. Read by annotations, runbooks, diffs and ``mlmon remediations``."""
+    return remediation_commands(a, rs)
 
 
-def dashboard_uid(service: str) -> str:
-    """Stable Grafana uid of a service's generated dashboard (at most 40 characters)."""
-    return f"mlmon-{service}"[:40]
+def remediation_commands(a: Alert, rs: ResolvedService) -> list[tuple[str, str]]:
+    return kubernetes_commands(a, rs) + ssm_commands(a, rs)
 
 
 def dashboard_url(rs: ResolvedService) -> str:
@@ -61,10 +52,9 @@ def labels(a: Alert, rs: ResolvedService) -> dict[str, str]:
 
 
 def condition(a: Alert, rs: ResolvedService) -> str:
-    """The alert's condition in words a reviewer reads (used by `thresholds`, runbooks, summaries)."""
-    from .describe import describe_condition
-
-    return describe_condition(a, rs)
+    """The alert's condition in words a reviewer reads (used by `thresholds`, runbooks, summaries): the
+    ``condition`` facet of its kind."""
+    return kinds.condition(a, rs)
 
 
 def summary(a: Alert, rs: ResolvedService) -> str:
@@ -79,7 +69,7 @@ def description(a: Alert, rs: ResolvedService) -> str:
     value = "{{ $value | humanize }}"
     when = f" for {format_duration(a.for_)}" if a.for_ else ""
     lead = a.monitor.description.rstrip(". ") + ". " if a.monitor.description else ""
-    if isinstance(a.monitor, RatioMonitor):
+    if a.burn is not None:
         return (f"{lead}The error budget of the {num(round(a.threshold * 100, 6))}% objective is burning "
                 f"{'fast' if a.burn == 'fast' else 'steadily'}{when}: {condition(a, rs)}.")
     return f"{lead}Current value {value}; fires when {condition(a, rs)}{when}."
@@ -92,8 +82,7 @@ def annotations(a: Alert, rs: ResolvedService) -> dict[str, str]:
         "runbook_url": runbook_url(a, rs),
         "dashboard_url": dashboard_url(rs),
     }
-    for provider in ANNOTATION_PROVIDERS:
-        extra = provider(a, rs)
-        if extra:
-            out.update(extra)
+    pairs = remediations(a, rs)
+    if pairs:  # the notification carries what to run: one line `<name>: <command>` per remediation
+        out[REMEDIATIONS_ANNOTATION] = "\n".join(f"{name}: {cmd}" for name, cmd in pairs)
     return out

@@ -40,3 +40,7 @@ def format_path(parts: tuple | list) -> str:
         else:
             out += ("." if out else "") + str(p)
     return out
+
+
+class Skipped(Exception):
+    """A check step could not run here (e.g. a tool is not installed); the message says why."""

@@ -65,17 +65,26 @@ def resolve_revision(top: Path, rev: str) -> str:
 
 def catalog_texts(top: Path, commit: str, rel: str, rev: str) -> dict[str, str]:
     """``{file name: text}`` of the catalog's ``*.yaml``/``*.yml`` files at ``commit``."""
+    texts = dir_texts(top, commit, rel, rev, (".yaml", ".yml"))
+    if texts is None:
+        raise RevisionError(f"the catalog directory {rel}/ does not exist at {rev}")
+    return texts
+
+
+def dir_texts(top: Path, commit: str, rel: str, rev: str, suffixes: tuple[str, ...]) -> dict[str, str] | None:
+    """``{file name: text}`` of the files of directory ``rel`` ending in ``suffixes`` at ``commit``; None when
+    the directory does not exist there."""
     spec = f"{commit}:{rel}" if rel != "." else f"{commit}^{{tree}}"
     r = _git(["ls-tree", "-z", spec], top)
     if r.returncode != 0:
-        raise RevisionError(f"the catalog directory {rel}/ does not exist at {rev}")
+        return None
     texts: dict[str, str] = {}
     for entry in r.stdout.decode("utf-8", errors="surrogateescape").split("\0"):
         if not entry:
             continue
         meta, name = entry.split("\t", 1)
         _mode, kind, oid = meta.split()
-        if kind != "blob" or not name.endswith((".yaml", ".yml")):
+        if kind != "blob" or not name.endswith(suffixes):
             continue
         blob = _git(["cat-file", "blob", oid], top)
         if blob.returncode != 0:  # pragma: no cover - ls-tree just listed it
@@ -87,15 +96,27 @@ def catalog_texts(top: Path, commit: str, rel: str, rev: str) -> dict[str, str]:
     return texts
 
 
-def load_at(catalog_dir: str | os.PathLike, rev: str) -> Catalog:
-    """The catalog in ``catalog_dir`` as committed at ``rev`` (validated; raises CatalogError/RevisionError)."""
+def load_at(catalog_dir: str | os.PathLike, rev: str, rendering: bool = False) -> Catalog:
+    """The catalog in ``catalog_dir`` as committed at ``rev`` (validated; raises CatalogError/RevisionError).
+
+    ``rendering``: also the hand-written dashboards beside it at ``rev``, and the files named as in a checkout
+    (``alerts/x.yaml``, not ``REV:alerts/x.yaml``), so its render equals the render of that checkout."""
+    from .grafana.sources import PATTERN
     from .loader import load_catalog
 
     top, rel = locate(catalog_dir)
     commit = resolve_revision(top, rev)
     texts = catalog_texts(top, commit, rel, rev)
     root = f"{rev}:{rel}" if rel != "." else f"{rev}:."
-    return load_catalog(root, texts=texts)
+    if not rendering:
+        return load_catalog(root, texts=texts)
+    parent = Path(rel).parent.as_posix()
+    where = "dashboards" if parent == "." else f"{parent}/dashboards"
+    boards = dir_texts(top, commit, where, rev, (PATTERN.lstrip("*"),)) or {}
+    catalog = load_catalog(root, texts=texts, dashboards=boards)
+    checkout = Path(catalog_dir).as_posix()
+    files = {s: checkout + v[len(root):] if v.startswith(root) else v for s, v in catalog.files.items()}
+    return catalog.model_copy(update={"files": files})
 
 
 _STATUS = {"A": "added", "D": "deleted", "M": "modified", "R": "renamed", "C": "copied", "T": "modified"}

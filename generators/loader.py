@@ -45,13 +45,17 @@ def catalog_files(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
-def load_catalog(root: str | os.PathLike, *, texts: dict[str, str] | None = None) -> Catalog:
-    """Load and validate the catalog in directory ``root``.
+def load_catalog(root: str | os.PathLike, *, texts: dict[str, str] | None = None,
+                 dashboards: dict[str, str] | None = None) -> Catalog:
+    """Load and validate the catalog in directory ``root``, with the hand-written dashboards beside it
+    (``dashboards/*.dashboard.py``, compiled: :mod:`generators.grafana.sources`).
 
-    ``texts`` (relative file name -> YAML text) replaces reading the directory; :mod:`generators.cli.diff`
-    uses it to load a catalog from a git revision.
+    ``texts`` (relative file name -> YAML text) replaces reading the directory, and ``dashboards`` (file name
+    -> Python source) reading the dashboards; :mod:`generators.gitcatalog` uses them to load a catalog from a
+    git revision (without ``dashboards``, a catalog given as ``texts`` has no hand-written dashboards).
     """
     root_path = Path(root)
+    from_disk = texts is None
     if texts is None:
         if not root_path.is_dir():
             raise CatalogError([Problem(str(root_path), "", "catalog directory not found "
@@ -93,8 +97,18 @@ def load_catalog(root: str | os.PathLike, *, texts: dict[str, str] | None = None
     if not services:
         raise CatalogError([Problem(str(root_path), "", "no service files (*.yaml) in the catalog")])
     services.sort(key=lambda s: s[1].service)
+    from .grafana.sources import dashboards_dir, read_sources
+
+    if from_disk:
+        sources = read_sources(dashboards_dir(root_path))
+    elif dashboards is not None:  # e.g. "REV:alerts" (gitcatalog): reported as "REV:dashboards/<file>"
+        rev, _, rel = str(root_path).rpartition(":")
+        where = dashboards_dir(rel).as_posix()
+        sources = read_sources(Path(f"{rev}:{where}" if rev else where), dashboards)
+    else:
+        sources = ()
     return Catalog(root=str(root_path), defaults=defaults, services=tuple(s for _, s in services),
-                   files={s.service: src.rel for src, s in services})
+                   files={s.service: src.rel for src, s in services}, dashboards=sources)
 
 
 def _rel(root: Path, name: str) -> str:

@@ -10,11 +10,10 @@ resolved view from :mod:`generators.resolve`, where overrides are already applie
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .durations import format_duration
 from .runbook_settings import RunbookSettings
 from .jobs.model import Hosts, JobDefaults, Remediation, ScheduledJob
 
@@ -26,6 +25,18 @@ from .types import (SEVERITIES, AlertName, DnsName, EnvName, LabelName, MetricNa
 
 # ---------------------------------------------------------------------------------------------
 # catalog-wide defaults (alerts/_defaults.yaml)
+
+
+class EnvironmentSettings(Strict):
+    """``environment_settings.<env>``: the deployment settings that differ in one environment; each given field
+    replaces the catalog-wide value of the same name (``mlmon render --env <env>`` writes them everywhere)."""
+
+    rule_labels: dict[str, str] | None = None
+    dashboard_labels: dict[str, str] | None = None
+    dashboard_folder_annotation: str | None = None
+    dashboard_folder: str | None = None
+    dashboard_namespace: DnsName | None = None
+    namespaces: dict[DnsName, DnsName] | None = None
 
 
 class Defaults(Strict):
@@ -42,7 +53,8 @@ class Defaults(Strict):
     grafana_url: str = "https://grafana.example.com"
     """Base URL of Grafana; a service's dashboard_url defaults to ``<grafana_url>/d/<uid>``."""
     rule_labels: dict[str, str] = Field(default_factory=dict)
-    """Labels put on every PrometheusRule object (prometheus-operator ``ruleSelector``)."""
+    """Labels put on every PrometheusRule object: what the cluster's prometheus-operator selects rules by (its
+    ``ruleSelector``; kube-prometheus-stack: ``release: <release name>``)."""
     common_labels: dict[LabelName, str] = Field(default_factory=dict)
     """Labels added to every alert."""
     jobs: JobDefaults = Field(default_factory=JobDefaults)
@@ -53,9 +65,24 @@ class Defaults(Strict):
     dashboard_folder_annotation: str = "grafana_folder"
     """Annotation key the sidecar reads the Grafana folder from (``grafana.sidecar.dashboards.folderAnnotation``)."""
     dashboard_folder: str = "{team}"
-    """Grafana folder of every dashboard; ``{team}`` and ``{service}`` are replaced."""
+    """Grafana folder (title) of every dashboard, for the sidecar and for API delivery alike; ``{team}`` and
+    ``{service}`` are replaced."""
     dashboard_namespace: DnsName = "monitoring"
     """Namespace of the dashboard ConfigMaps (the sidecar watches Grafana's own namespace by default)."""
+    namespaces: dict[DnsName, DnsName] = Field(default_factory=dict)
+    """Namespace as the catalog names it -> the namespace its objects are rendered into (every object,
+    RoleBinding subject, ``kubectl -n`` of a remediation and runbook command follows)."""
+    environment_settings: dict[EnvName, EnvironmentSettings] = Field(default_factory=dict)
+    """Per environment: the settings above that differ there (``rule_labels``, ``dashboard_labels``,
+    ``dashboard_folder_annotation``, ``dashboard_folder``, ``dashboard_namespace``, ``namespaces``)."""
+
+    @model_validator(mode="after")
+    def _settings_name_environments(self):
+        unknown = sorted(set(self.environment_settings) - set(self.environments))
+        if unknown:
+            raise ValueError(f"environment_settings names unknown environment(s) {', '.join(unknown)}; "
+                             f"expected one of {', '.join(self.environments)}")
+        return self
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,8 +228,14 @@ class MonitorBase(Strict):
     """Reviewer notes shown on the alert's runbook page, not in the notification: e.g. why the monitor
     differs from the seed runbook's literal text."""
 
-    # per-kind default of `for` (seconds), overridden by subclasses
+    # per-kind defaults, overridden by subclasses: `for` (seconds) and the threshold when none is given
     DEFAULT_FOR: ClassVar[int] = 300
+    DEFAULT_THRESHOLD: ClassVar[float | None] = None
+
+    def alert_variants(self) -> tuple[tuple[str, str, str], ...]:
+        """``(name suffix, severity, variant)`` of each alert this monitor derives from one threshold, or ``()``
+        when its alerts are its levels (or the monitor itself)."""
+        return ()
 
     @model_validator(mode="after")
     def _levels_or_shorthand(self):
@@ -218,12 +251,16 @@ class MonitorBase(Strict):
         return self
 
 
+DEFAULT_WINDOW = 300
+"""Seconds: the window of `smoothing`, of a threshold ratio (`denominator`) without smoothing, and of latency."""
+
+
 class Smoothing(Strict):
     """Aggregate the metric over a window before comparing: ``<function>_over_time(m[window])``,
     or ``rate``/``increase`` for counters."""
 
     function: Literal["avg", "min", "max", "quantile", "rate", "increase"] = "avg"
-    window: Seconds = 300
+    window: Seconds = DEFAULT_WINDOW
     quantile: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
@@ -269,6 +306,7 @@ class FlagMonitor(MonitorBase):
     kind: Literal["flag"]
     metric: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 1.0
 
 
 class TrendMonitor(MonitorBase):
@@ -293,6 +331,7 @@ class FailuresMonitor(MonitorBase):
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     window: Seconds = 900
     DEFAULT_FOR: ClassVar[int] = 0
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
 
 
 class StalledMonitor(MonitorBase):
@@ -303,6 +342,7 @@ class StalledMonitor(MonitorBase):
     progress: SelectorIn
     window: Seconds = 1800
     DEFAULT_FOR: ClassVar[int] = 0
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
 
 
 class RatioMonitor(MonitorBase):
@@ -323,6 +363,10 @@ class RatioMonitor(MonitorBase):
     """Low-traffic guard: a window pair only alerts while at least this many events per minute arrived
     over its short window (a handful of requests must not page)."""
     DEFAULT_FOR: ClassVar[int] = 120
+
+    def alert_variants(self) -> tuple[tuple[str, str, str], ...]:
+        """A fast burn that pages and a slow burn that tickets (``generators/data/burn_rates.yaml``)."""
+        return (("FastBurn", self.page_severity, "fast"), ("SlowBurn", self.ticket_severity, "slow"))
 
     @model_validator(mode="after")
     def _good_xor_bad(self):
@@ -345,7 +389,7 @@ class LatencyMonitor(MonitorBase):
     histogram: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     quantile: float = Field(default=0.95, gt=0, lt=1)
-    window: Seconds = 300
+    window: Seconds = DEFAULT_WINDOW
     op: Literal["above", "below"] = "above"
     by: tuple[LabelName, ...] | None = None
 
@@ -434,13 +478,12 @@ class Catalog(BaseModel):
     services: tuple[Service, ...]
     files: dict[str, str]
     """service name -> catalog file (relative path) it came from."""
+    dashboards: tuple[Any, ...] = ()
+    """Hand-written dashboard modules (``dashboards/*.dashboard.py``), read and compiled with the catalog
+    (:class:`generators.grafana.sources.DashboardSource`); rendering runs them per environment."""
 
     def service(self, name: str) -> Service:
         for s in self.services:
             if s.service == name:
                 return s
         raise KeyError(name)
-
-
-def human_duration(seconds: int) -> str:
-    return format_duration(seconds)

@@ -1,87 +1,64 @@
 """Render the catalog for one environment into artifacts, and write them atomically.
 
 :func:`render` is the single path from model to artifacts: ``mlmon render`` writes them to disk and the
-Pulumi program (``stacks/``) declares resources from the very same objects.
+Pulumi program (``stacks/``) declares resources from the very same objects. It is a pure function of the
+loaded catalog (hand-written dashboards included: they are loaded with it) and the environment.
 
-Generators contribute per-service content through two registries:
+The generators are listed here, explicitly:
 - ``FILE_GENERATORS``: ``fn(rs) -> {relative path: content}`` (content: dict/list for YAML/JSON);
-- ``KUBERNETES_GENERATORS``: ``fn(rs) -> [manifest, ...]``, collected into ``kubernetes/<service>.yaml``.
+- ``KUBERNETES_GENERATORS``: ``fn(rs) -> [manifest, ...]``, collected into ``kubernetes/<service>.yaml``;
+- ``CATALOG_GENERATORS``: ``fn(catalog, [rs]) -> [Artifact]`` for outputs needing the whole catalog.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import yamlio
+from .artifact import Artifact
+from .cloudwatch.files import files as cloudwatch_files
+from .grafana.generate import dashboard_configmaps, dashboard_files
+from .grafana.handwritten import render_handwritten
+from .kubernetes.jobs import remediation_templates, scheduled_jobs
 from .model import Catalog
+from .prometheus.rules import prometheus_rule, rule_file
+from .prometheus.unittests import test_file
 from .resolve import ResolvedService, resolve
+from .ssm.documents import files as ssm_files
+
+__all__ = ["Artifact", "render", "serialize_all", "write_atomic", "FILE_GENERATORS", "KUBERNETES_GENERATORS",
+           "CATALOG_GENERATORS"]
 
 
-@dataclass(frozen=True)
-class Artifact:
-    path: str  # relative, with forward slashes, e.g. "prometheus/rl-feedback-loop.rules.yaml"
-    content: Any  # a dict/list (JSON or YAML document), or a list of documents for multi-document YAML
-    service: str = ""
-    multi: bool = False
-
-    def serialize(self) -> bytes:
-        if self.path.endswith(".json"):
-            return (json.dumps(self.content, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode()
-        if self.multi:
-            return yamlio.dump_all(self.content).encode()
-        if isinstance(self.content, str):
-            return self.content.encode()
-        return yamlio.dump(self.content).encode()
-
-
-def _prometheus_files(rs: ResolvedService) -> dict[str, Any]:
+def prometheus_files(rs: ResolvedService) -> dict[str, Any]:
+    """``prometheus/<service>.rules.yaml`` and the promtool tests of its alerts."""
     if not rs.is_prometheus:
         return {}
-    from .prometheus.rules import rule_file
-    from .prometheus.unittests import test_file
-
     return {
         f"prometheus/{rs.name}.rules.yaml": rule_file(rs),
         f"prometheus/{rs.name}.tests.yaml": test_file(rs),
     }
 
 
-def _prometheus_rule(rs: ResolvedService) -> list[dict]:
+def prometheus_rules(rs: ResolvedService) -> list[dict]:
+    """The same rule groups as a prometheus-operator ``PrometheusRule``."""
     if not rs.is_prometheus or not rs.alerts:
         return []
-    from .prometheus.rules import prometheus_rule
-
     return [prometheus_rule(rs)]
 
 
-def _cloudwatch_files(rs: ResolvedService) -> dict[str, Any]:
-    if rs.service.source.type != "cloudwatch":
-        return {}
-    from .cloudwatch import files
-
-    return files(rs)
-
-
-def _ssm_files(rs: ResolvedService) -> dict[str, Any]:
-    from .ssm import files
-
-    return files(rs)
-
-
-FILE_GENERATORS: list[Callable[[ResolvedService], dict[str, Any]]] = [_prometheus_files, _cloudwatch_files, _ssm_files]
-KUBERNETES_GENERATORS: list[Callable[[ResolvedService], list[dict]]] = [_prometheus_rule]
-from .kubernetes.jobs import remediation_templates, scheduled_jobs  # noqa: E402  (issue 5: CronJobs, RBAC)
-KUBERNETES_GENERATORS += [scheduled_jobs, remediation_templates]
-CATALOG_GENERATORS: list[Callable[[Catalog, list[ResolvedService]], list[Artifact]]] = []
-"""Generators that need the whole catalog at once (e.g. hand-written dashboards)."""
+FILE_GENERATORS: tuple[Callable[[ResolvedService], dict[str, Any]], ...] = (
+    prometheus_files, cloudwatch_files, ssm_files, dashboard_files)
+KUBERNETES_GENERATORS: tuple[Callable[[ResolvedService], list[dict]], ...] = (
+    prometheus_rules, scheduled_jobs, remediation_templates, dashboard_configmaps)
+CATALOG_GENERATORS: tuple[Callable[[Catalog, list[ResolvedService]], list[Artifact]], ...] = (
+    render_handwritten,)
+"""Generators that need the whole catalog at once (the hand-written dashboards)."""
 
 
 @contextmanager
@@ -166,9 +143,3 @@ def write_atomic(files: dict[str, bytes], out_dir: str | os.PathLike) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-# Grafana dashboards (generated per service, hand-written in dashboards/): see generators/grafana/.
-from .grafana import register as _register_grafana  # noqa: E402
-
-_register_grafana()

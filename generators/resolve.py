@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .durations import format_duration
-from .model import Catalog, Defaults, Monitor, RatioMonitor, RawMonitor, Service
-
-KIND_DEFAULT_THRESHOLD = {"flag": 1.0, "failures": 0.0, "stalled": 0.0}
+from .model import Catalog, Defaults, Monitor, Service
 
 
 @dataclass(frozen=True)
@@ -23,7 +20,9 @@ class Alert:
     threshold: float | None
     for_: int
     severity: str
-    burn: str | None = None  # "fast" / "slow" for ratio SLO alerts
+    burn: str | None = None
+    """The variant of a monitor that derives several alerts from one threshold (``fast``/``slow`` burn of a
+    ratio SLO: ``Monitor.alert_variants``)."""
     remediations: tuple[str, ...] = ()
     """Names of the remediations this alert names: its level's, else its monitor's."""
     summary: str | None = None
@@ -35,12 +34,45 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """The deployment settings of one environment (``_defaults.yaml``, ``environment_settings.<env>`` applied):
+    what the cluster selects rules and dashboards by, where dashboards go, which namespaces objects land in."""
+
+    rule_labels: dict
+    dashboard_labels: dict
+    dashboard_folder_annotation: str
+    dashboard_folder: str
+    dashboard_namespace: str
+    namespaces: dict
+
+    def namespace(self, name: str) -> str:
+        """The namespace objects of catalog namespace ``name`` are rendered into in this environment."""
+        return self.namespaces.get(name, name)
+
+
+def deployment(defaults: Defaults, env: str) -> Deployment:
+    o = defaults.environment_settings.get(env)
+
+    def pick(field):
+        value = getattr(o, field) if o is not None else None
+        return getattr(defaults, field) if value is None else value
+
+    return Deployment(dict(pick("rule_labels")), dict(pick("dashboard_labels")), pick("dashboard_folder_annotation"),
+                      pick("dashboard_folder"), pick("dashboard_namespace"), dict(pick("namespaces")))
+
+
+@dataclass(frozen=True)
 class ResolvedService:
     service: Service
     env: str
     defaults: Defaults
     alerts: tuple[Alert, ...]
     file: str = ""
+    deployment: Deployment | None = None
+    """The environment's deployment settings (rule and dashboard labels, folders, namespaces)."""
+    variables: tuple[str, ...] = ()
+    """Labels whose dashboard variables (``label=~"$label"``) filter every selector built from this view
+    (``generators.grafana.queries.with_variables``); empty for rules and alarms."""
     extra: dict = field(default_factory=dict, compare=False, repr=False)
     """Per-render memo for generators that share an expensive intermediate (e.g. a dashboard used by two
     outputs). Keyed by "<generator>.<name>"; it lives and dies with this per-environment view."""
@@ -48,6 +80,12 @@ class ResolvedService:
     @property
     def name(self) -> str:
         return self.service.service
+
+    @property
+    def namespace(self) -> str | None:
+        """The service's Kubernetes namespace in this environment (``namespaces`` applied); None without one."""
+        ns = self.service.namespace
+        return self.deployment.namespace(ns) if ns and self.deployment is not None else ns
 
     @property
     def is_prometheus(self) -> bool:
@@ -70,7 +108,8 @@ def resolve_service(service: Service, env: str, defaults: Defaults, file: str = 
     alerts: list[Alert] = []
     for mon in service.monitors:
         alerts.extend(resolve_monitor(mon, env))
-    return ResolvedService(service=service, env=env, defaults=defaults, alerts=tuple(alerts), file=file)
+    return ResolvedService(service=service, env=env, defaults=defaults, alerts=tuple(alerts), file=file,
+                           deployment=deployment(defaults, env))
 
 
 def resolve(catalog: Catalog, env: str, services: list[str] | None = None) -> list[ResolvedService]:
@@ -107,18 +146,15 @@ def resolve_monitor(mon: Monitor, env: str) -> list[Alert]:
         return out
     o = mon_override
     threshold = _pick(o and o.threshold, mon.threshold)
-    if threshold is None and not isinstance(mon, RawMonitor):
-        threshold = KIND_DEFAULT_THRESHOLD.get(mon.kind)
+    if threshold is None:
+        threshold = mon.DEFAULT_THRESHOLD
     for_ = _pick(o and o.for_, mon.for_)
     if for_ is None:
         for_ = mon.DEFAULT_FOR
-    if isinstance(mon, RatioMonitor):
-        return [
-            Alert(name=f"{mon.name}FastBurn", monitor=mon, threshold=threshold, for_=for_,
-                  severity=mon.page_severity, burn="fast", remediations=mon.remediations),
-            Alert(name=f"{mon.name}SlowBurn", monitor=mon, threshold=threshold, for_=for_,
-                  severity=mon.ticket_severity, burn="slow", remediations=mon.remediations),
-        ]
+    variants = mon.alert_variants()
+    if variants:
+        return [Alert(name=f"{mon.name}{suffix}", monitor=mon, threshold=threshold, for_=for_, severity=severity,
+                      burn=variant, remediations=mon.remediations) for suffix, severity, variant in variants]
     severity = _pick(o and o.severity, mon.severity)
     return [Alert(name=mon.name, monitor=mon, threshold=threshold, for_=for_, severity=severity or "warning",
                   remediations=mon.remediations)]
@@ -130,8 +166,9 @@ def _pick(override, base):
 
 def alert_names(mon: Monitor) -> list[str]:
     """Every alert name a monitor can produce, in any environment."""
-    if isinstance(mon, RatioMonitor):
-        return [f"{mon.name}FastBurn", f"{mon.name}SlowBurn"]
+    variants = mon.alert_variants()
+    if variants:
+        return [f"{mon.name}{suffix}" for suffix, _, _ in variants]
     if mon.levels:
         return [lvl.alert for lvl in mon.levels]
     return [mon.name]
@@ -143,7 +180,3 @@ def alert_remediations(mon: Monitor) -> list[tuple[str, tuple[str, ...]]]:
         return [(lvl.alert, mon.remediations if lvl.remediations is None else lvl.remediations)
                 for lvl in mon.levels]
     return [(name, mon.remediations) for name in alert_names(mon)]
-
-
-def for_text(seconds: int) -> str:
-    return format_duration(seconds)

@@ -1,8 +1,8 @@
 """Checks of rendered artifacts by the engines that consume them, run by ``mlmon check``.
 
-Each step is ``fn(out_dir, catalog, env) -> list[str]`` (failure messages; empty = passed) and may raise
-:class:`Skipped` with a reason (e.g. a tool is not installed). Steps are registered in ``STEPS``; other
-modules append theirs (Kubernetes schemas, dashboards, CloudWatch, runbooks).
+Each step of ``STEPS`` is ``fn(out_dir, catalog, env) -> list[str]`` (failure messages; empty = passed) on the
+render of one environment; each of ``CATALOG_STEPS`` is ``fn(catalog) -> list[str]``, run once. A step may raise
+:class:`~generators.errors.Skipped` with a reason (e.g. a tool is not installed).
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
-class Skipped(Exception):
-    """The step could not run here; the message says why."""
+from .errors import Skipped
 
 
 def promtool_steps(out: Path, catalog, env: str) -> list[str]:
@@ -93,11 +91,11 @@ def grafana_types_step(out: Path, catalog, env: str) -> list[str]:
     return step(out, catalog, env)
 
 
-def runbooks_step(out: Path, catalog, env: str) -> list[str]:
+def runbooks_step(catalog) -> list[str]:
     """Hand-written runbooks embed up-to-date generated sections (`mlmon runbooks --update`)."""
-    from .runbooks import embedded_runbooks_step
+    from .handwritten_runbooks import embedded_runbooks_step
 
-    return embedded_runbooks_step(out, catalog, env)
+    return embedded_runbooks_step(catalog)
 
 
 STEPS: list[tuple[str, object]] = [
@@ -109,5 +107,9 @@ STEPS: list[tuple[str, object]] = [
     ("operator-models", operator_models_step),
     ("grafana", grafana_step),
     ("grafana-types", grafana_types_step),
+]
+"""Steps run on the render of each environment."""
+CATALOG_STEPS: list[tuple[str, object]] = [
     ("runbooks", runbooks_step),
 ]
+"""Steps run once per catalog: ``fn(catalog) -> [failure]`` (what covers every environment at once)."""

@@ -1,4 +1,6 @@
-"""Shared fixtures: the repository catalog, temporary catalogs, and running the CLI in-process."""
+"""Shared fixtures: the seed fixture catalog (a copy of the shipped one), temporary catalogs, and running the CLI
+in-process. Tests own their fixtures (tests/fixtures/README.md): only tests/test_shipped_catalog.py reads the
+shipped alerts/."""
 
 from __future__ import annotations
 
@@ -12,11 +14,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG = ROOT / "alerts"
+SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+"""A copy of the seed catalog laid out like the repository: alerts/, dashboards/, docs/runbooks/."""
+CATALOG = SEEDS / "alerts"
 CRD_SCHEMA = ROOT / "generators" / "data" / "monitoring.coreos.com_prometheusrules.yaml"
 
-requires_promtool = pytest.mark.skipif(shutil.which("promtool") is None,
-                                       reason="promtool not on PATH (Debian package `prometheus`; .ci/run installs it)")
+_promtool = pytest.mark.skipif(shutil.which("promtool") is None,
+                               reason="promtool not on PATH (Debian package `prometheus`; .ci/run installs it)")
+
+
+def requires_promtool(fn):
+    """A test that runs promtool over rendered rules: the slow tier (``-m slow``), skipped without promtool."""
+    return pytest.mark.slow(_promtool(fn))
 
 
 @dataclass
@@ -70,6 +79,7 @@ def make_catalog(tmp_path):
 
 @pytest.fixture(scope="session")
 def repo_catalog():
+    """The seed fixture catalog, loaded."""
     from generators.loader import load_catalog
 
     return load_catalog(CATALOG)

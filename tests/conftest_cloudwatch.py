@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOG = ROOT / "alerts"
+CATALOG = ROOT / "tests" / "fixtures" / "seeds" / "alerts"
 
 # One CloudWatch service using every monitor kind CloudWatch can express.
 ALL_KINDS = textwrap.dedent("""\

@@ -1,8 +1,9 @@
 """Shared helpers of the deploy tests (imported by tests/test_deploy_*.py).
 
-The tests run the real stack program against the real render of the catalog (``alerts/``); these helpers
-load that render, read the committed stack configs, and build catalog variants on disk (environments
-renamed, overrides stripped) for the per-environment comparisons.
+The tests run the real stack program against the real render of the seed fixture catalog
+(``tests/fixtures/seeds/alerts``, a copy of the shipped one); these helpers load that render, run the program
+with the committed stack configs pointed at it, and build catalog variants on disk (environments renamed,
+overrides stripped) for the per-environment comparisons.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "tests" / "fixtures" / "seeds"
 ENVS = ("dev", "staging", "prod")
 
 KUBE_TOKENS = {  # written out independently of generators/deploy/mapping.py
@@ -31,19 +33,27 @@ SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 GRAFANA_DASHBOARD = "grafana:oss/dashboard:Dashboard"
 GRAFANA_FOLDER = "grafana:oss/folder:Folder"
 SERVICE = "mlmon:index:Service"
-SIDECAR_LABEL = "grafana_dashboard"
+COMPONENT = "app.kubernetes.io/component"
 
 
-def rendered(env: str, catalog_dir: Path = ROOT / "alerts"):
-    """``(catalog, artifacts)`` of ``mlmon render --env ENV`` (cached for the committed catalog)."""
-    if Path(catalog_dir) == ROOT / "alerts":
+def rendered(env: str, catalog_dir: Path = SEEDS / "alerts"):
+    """``(catalog, artifacts)`` of ``mlmon render --env ENV`` (cached for the seed fixture)."""
+    if Path(catalog_dir) == SEEDS / "alerts":
         return _rendered_seed(env)
     return _render(env, Path(catalog_dir))
 
 
 @functools.lru_cache(maxsize=None)
 def _rendered_seed(env: str):
-    return _render(env, ROOT / "alerts")
+    return _render(env, SEEDS / "alerts")
+
+
+def run_stack(env: str, catalog_dir: Path = SEEDS / "alerts", overrides: dict | None = None, record=None):
+    """The stack program under mocks with the committed ``stacks/Pulumi.<env>.yaml``, deploying ``catalog_dir``."""
+    from generators.deploy import mocks
+
+    return mocks.run_stack_file(env, overrides={"mlmon:catalog": str(catalog_dir), **(overrides or {})},
+                                record=record)
 
 
 def _render(env: str, catalog_dir: Path):
@@ -94,10 +104,13 @@ def copy_catalog(src: Path, dst: Path, rename: dict[str, str] | None = None, str
 
 
 @contextlib.contextmanager
-def registered(registry: list, fn):
-    """Add a (test-only) generator to one of generators.render's registries for the block."""
-    registry.append(fn)
+def registered(name: str, fn):
+    """Add a (test-only) generator to one of generators.render's generator lists (``name``) for the block."""
+    from generators import render as render_mod
+
+    before = getattr(render_mod, name)
+    setattr(render_mod, name, before + (fn,))
     try:
         yield
     finally:
-        registry.remove(fn)
+        setattr(render_mod, name, before)

@@ -19,9 +19,11 @@ from pathlib import Path
 
 from generators.model import (AbsentMonitor, FailuresMonitor, FlagMonitor, LatencyMonitor, RatioMonitor,
                               StalledMonitor, ThresholdMonitor, TrendMonitor)
-from generators.prometheus.unittests import base_labels, complement_labels, series_name
+from generators.prometheus.series import base_labels, complement_labels, series_name
 
 REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "tests" / "fixtures" / "seeds"
+"""The seed fixture (alerts/, dashboards/, docs/runbooks/ as in the repository)."""
 
 
 def _selectors(mon):

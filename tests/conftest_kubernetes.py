@@ -14,7 +14,8 @@ from generators.loader import load_catalog
 from generators.render import render
 
 REPO = Path(__file__).resolve().parents[1]
-ALERTS = REPO / "alerts"
+SEEDS = REPO / "tests" / "fixtures" / "seeds"
+ALERTS = SEEDS / "alerts"
 
 MINIMAL = """\
 service: svc

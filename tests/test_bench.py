@@ -27,6 +27,7 @@ def last_json(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_render_scale_tiny_catalog_reports_required_keys():
     code, out, err = run_script("render_scale.py", "--services", "3", "--repeat", "1", "--pulumi", "--json")
     assert code == 0, err
@@ -63,7 +64,7 @@ def test_synthetic_catalog_is_valid_and_seed_shaped():
 
 def test_synthetic_services_render_jobs_remediations_and_dashboards(tmp_path):
     import synth
-    from generators.kubernetes.commands import ANNOTATION
+    from generators.kubernetes.commands import REMEDIATIONS_ANNOTATION as ANNOTATION
     from generators.loader import load_catalog
     from generators.render import render
 
@@ -103,8 +104,8 @@ def test_encode_values_round_trips_promtool_notation():
 
 @requires_promtool
 def test_alert_quality_subset_detects_and_stays_quiet():
-    code, out, err = run_script("alert_quality.py", "--alert", "MLModelLowPerformance", "--alert",
-                                "RLFeedbackProcessingStalled", "--json")
+    code, out, err = run_script("alert_quality.py", "--catalog", str(ROOT / "tests" / "fixtures" / "seeds" / "alerts"),
+                                "--alert", "MLModelLowPerformance", "--alert", "RLFeedbackProcessingStalled", "--json")
     assert code == 0, out[-3000:] + err
     data = last_json(out)
     for key in ("scenarios", "recall", "false_alerts", "max_delay_over_floor_seconds"):
@@ -129,7 +130,7 @@ def test_alert_quality_reports_a_false_alert(tmp_path):
     from generators.loader import load_catalog
     from generators.resolve import resolve
 
-    cat = load_catalog(ROOT / "alerts")
+    cat = load_catalog(ROOT / "tests" / "fixtures" / "seeds" / "alerts")
     rs = next(r for r in resolve(cat, "prod") if r.name == "neural-hive-specialists")
     a = next(x for x in rs.alerts if x.name == "MLModelLowPerformance")
     probe = sc.probe_for(a, rs)

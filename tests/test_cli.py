@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import CATALOG, ROOT, requires_promtool
+from conftest import CATALOG, ROOT
 
 COMMANDS = ("render", "check", "thresholds")
 
@@ -157,11 +157,13 @@ def test_thresholds_json_and_markdown(cli):
     assert r.out.startswith("| SERVICE | ALERT |") and "| RLFeedbackQueueDepthHigh |" in r.out
 
 
-@requires_promtool
-def test_check_passes_on_the_repo_catalog(cli):
-    r = cli("check", "--catalog", str(CATALOG), "--env", "prod")
-    assert r.code == 0, r.err
-    assert "catalog valid" in r.out and "promtool" in r.out
+TINY = """\
+service: tiny
+team: ml
+metrics: {score: {range: [0, 1]}}
+monitors:
+  - {name: TinyScoreLow, kind: threshold, metric: score, op: below, threshold: 0.5, for: 5m, severity: warning}
+"""
 
 
 def test_check_invalid_catalog_exits_2(cli, make_catalog):
@@ -170,20 +172,22 @@ def test_check_invalid_catalog_exits_2(cli, make_catalog):
     assert r.code == 2 and "svc.yaml:3: monitor: unknown key" in r.err
 
 
-def test_check_without_promtool_says_so(cli, monkeypatch):
+@pytest.mark.slow
+def test_check_without_promtool_says_so(cli, monkeypatch, make_catalog):
     monkeypatch.setenv("PATH", "/nonexistent")
-    r = cli("check", "--catalog", str(CATALOG), "--env", "dev")
+    r = cli("check", "--catalog", str(make_catalog({"tiny.yaml": TINY})), "--env", "dev")
     assert "skipped promtool: promtool not found on PATH" in r.err
 
 
-def test_check_fails_when_promtool_fails(cli, monkeypatch, tmp_path):
+@pytest.mark.slow
+def test_check_fails_when_promtool_fails(cli, monkeypatch, tmp_path, make_catalog):
     """A promtool failure (simulated by a fake promtool on PATH) is exit 1 with its output."""
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "promtool").write_text("#!/bin/sh\necho 'FAILED: boom' ; exit 1\n")
     (fake / "promtool").chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
-    r = cli("check", "--catalog", str(CATALOG), "--env", "dev")
+    r = cli("check", "--catalog", str(make_catalog({"tiny.yaml": TINY})), "--env", "dev")
     assert r.code == 1 and "FAILED promtool check rules (dev)" in r.err and "boom" in r.err
 
 

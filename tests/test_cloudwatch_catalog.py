@@ -201,13 +201,17 @@ def test_thresholds_lists_cloudwatch_alarms_beside_prometheus(capsys):
     assert "boltit-pilot-PilotClassificationAccuracyLow: Average, 5m periods, 3 of 3" in text
 
 
-def test_check_runs_the_cloudwatch_step_and_reports_bad_artifacts(monkeypatch, capsys):
+def test_the_cloudwatch_step_passes_the_render_and_reports_bad_artifacts(monkeypatch, tmp_path):
+    """The `cloudwatch` step of mlmon check, on one render."""
     from generators import verify
-    from generators.cli import main
     from generators.cloudwatch import validate
+    from generators.loader import load_catalog
+    from generators.render import render, serialize_all, write_atomic
 
-    assert main(["check", "--catalog", str(CATALOG), "--env", "prod"]) == 0
-    assert "cloudwatch" in capsys.readouterr().out
+    catalog = load_catalog(CATALOG)
+    out = tmp_path / "prod"
+    write_atomic(serialize_all(render(catalog, "prod")), out)
+    assert verify.cloudwatch_step(out, catalog, "prod") == []
     # corrupt what the step reads: the step must name service, alarm (monitor) and field
     real = validate._load
 
@@ -219,8 +223,6 @@ def test_check_runs_the_cloudwatch_step_and_reports_bad_artifacts(monkeypatch, c
 
     monkeypatch.setattr(validate, "_load", corrupt)
     assert ("cloudwatch", verify.cloudwatch_step) in verify.STEPS
-    assert main(["check", "--catalog", str(CATALOG), "--env", "prod"]) == 1
-    err = capsys.readouterr().err
-    assert ("cloudwatch (prod): cloudwatch/boltit-pilot.json: boltit-pilot: alarm "
-            "boltit-pilot-PilotClassificationAccuracyLow (monitor PilotClassificationAccuracy): Period: "
-            "45 is not a valid period") in err, err
+    failures = verify.cloudwatch_step(out, catalog, "prod")
+    assert any(("cloudwatch/boltit-pilot.json: boltit-pilot: alarm boltit-pilot-PilotClassificationAccuracyLow "
+                "(monitor PilotClassificationAccuracy): Period: 45 is not a valid period") in f for f in failures), failures

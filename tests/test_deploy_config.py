@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from conftest_deploy import ENVS, ROOT
+from conftest_deploy import ENVS, ROOT, run_stack
 
-from generators.deploy import mocks
 from generators.deploy.config import (SECRET_PLACEHOLDER, StackConfigError, check_against_catalog, parse,
                                       read_stack_file)
 
@@ -24,18 +23,14 @@ def test_minimal_config_gets_defaults():
     assert cfg.outputs == ("kubernetes", "cloudwatch", "grafana")
     assert cfg.catalog == "alerts"
     assert not cfg.grafana_api
-    assert cfg.grafana.sidecar_label == "grafana_dashboard"
 
 
 def test_full_config_is_typed():
-    cfg = parse(_cfg(environment="prod", outputs=["kubernetes"],
-                     kubernetes={"context": "prod", "namespaces": {"crew": "crew-prod"},
-                                 "ruleSelectorLabels": {"release": "kps"}},
-                     aws={"region": "eu-west-1"}, grafana={"url": "https://g.example.com", "folder": "ML"},
+    cfg = parse(_cfg(environment="prod", outputs=["kubernetes"], kubernetes={"context": "prod", "namespace": "ml"},
+                     aws={"region": "eu-west-1"}, grafana={"url": "https://g.example.com"},
                      grafanaToken="t", subscriptions={"page": [{"protocol": "https", "endpoint": "https://x"}]}),
                 secret_keys={"mlmon:grafanaToken"})
-    assert cfg.kubernetes.rule_selector_labels == {"release": "kps"}
-    assert cfg.kubernetes.namespaces == {"crew": "crew-prod"}
+    assert (cfg.kubernetes.context, cfg.kubernetes.namespace, cfg.aws.region) == ("prod", "ml", "eu-west-1")
     assert cfg.subscriptions["page"][0].protocol == "https"
     assert not cfg.grafana_api  # grafana is not among the outputs
     assert parse(_cfg(environment="prod", grafana={"url": "https://g"}, grafanaToken="t")).grafana_api
@@ -53,8 +48,12 @@ def test_full_config_is_typed():
     ({"environment": "dev", "grafana": {"url": "https://g"}}, "mlmon:grafanaToken", "--secret"),
     ({"environment": "dev", "grafanaToken": "t"}, "mlmon:grafana.url", "no URL"),
     ({"environment": "Prod"}, "mlmon:environment", "DNS-1123"),
-    ({"environment": "dev", "kubernetes": {"namespaces": {"crew": "Not_A_Namespace"}}},
-     "mlmon:kubernetes.namespaces.crew", "DNS-1123"),
+    ({"environment": "dev", "kubernetes": {"namespaces": {"crew": "crew-dev"}}}, "mlmon:kubernetes.namespaces",
+     "moved to the catalog: set `namespaces` in alerts/_defaults.yaml"),
+    ({"environment": "dev", "kubernetes": {"ruleSelectorLabels": {"release": "x"}}},
+     "mlmon:kubernetes.ruleSelectorLabels", "`environment_settings.<env>.rule_labels`"),
+    ({"environment": "dev", "grafana": {"folder": "ML"}}, "mlmon:grafana.folder", "`dashboard_folder`"),
+    ({"environment": "dev", "grafana": {"sidecarLabel": "x"}}, "mlmon:grafana.sidecarLabel", "`dashboard_labels`"),
     ({"environment": "dev", "envirnoment": "dev"}, "mlmon:envirnoment", "unknown key"),
 ])
 def test_bad_config_names_the_key(values, key, text):
@@ -80,7 +79,7 @@ def test_other_namespaces_are_ignored():
 def test_checks_against_the_catalog():
     from generators.loader import load_catalog
 
-    catalog = load_catalog(ROOT / "alerts")
+    catalog = load_catalog(ROOT / "tests" / "fixtures" / "seeds" / "alerts")
     with pytest.raises(StackConfigError) as exc:
         check_against_catalog(parse(_cfg(environment="qa", aws={"region": "us-east-1"})), catalog)
     assert exc.value.problems[0][0] == "mlmon:environment"
@@ -104,7 +103,7 @@ def test_checks_against_the_catalog():
 def test_bad_config_fails_before_any_resource_is_declared(overrides, key):
     record = []
     with pytest.raises(StackConfigError) as exc:
-        mocks.run_stack_file("dev", overrides=overrides, record=record)
+        run_stack("dev", overrides=overrides, record=record)
     assert key in [k for k, _ in exc.value.problems]
     assert "Pulumi.dev.yaml" in str(exc.value)
     assert record == []

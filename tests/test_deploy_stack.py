@@ -2,7 +2,9 @@
 render of the catalog: what it declares is exactly the render (names and specs; nothing missing, nothing
 extra) for Kubernetes, SNS/CloudWatch and Grafana; alarm actions point at the SNS topics of their severity;
 composites depend on their children; environments differ only by the catalog's overrides; secrets stay
-secret."""
+secret. Shown for the seed fixture and for tests/fixtures/relabel, whose rule labels, namespaces, dashboard
+labels, folders and folder annotation differ from the sample's and between its environments: the program
+maps types only, so every declared input is the rendered object."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ import re
 
 import pytest
 
-from conftest_deploy import (COMPOSITE, CW_DASHBOARD, ENVS, GRAFANA_DASHBOARD, GRAFANA_FOLDER, KUBE_TOKENS,
-                             METRIC_ALARM, ROOT, SERVICE, SIDECAR_LABEL, SUBSCRIPTION, TOPIC, copy_catalog,
-                             registered, rendered, stack_config)
+from conftest_deploy import (COMPONENT, COMPOSITE, CW_DASHBOARD, ENVS, GRAFANA_DASHBOARD, GRAFANA_FOLDER,
+                             KUBE_TOKENS, METRIC_ALARM, ROOT, SEEDS, SERVICE, SUBSCRIPTION, TOPIC, copy_catalog,
+                             registered, rendered, run_stack, stack_config)
 
 from generators.cloudwatch.actions import resolve_actions
 from generators.deploy import mocks
@@ -22,16 +24,27 @@ from generators.deploy.mocks import MOCK_ACCOUNT
 REGION = "us-east-1"
 KMS_KEY = "aws:kms/key:Key"
 KMS_ALIAS = "aws:kms/alias:Alias"
+RELABEL = ROOT / "tests" / "fixtures" / "relabel" / "alerts"
+CASES = list(ENVS) + ["relabel-dev", "relabel-prod"]
+"""Seed fixture per environment (key: the environment), and the relabel fixture's (key: relabel-<env>)."""
+
+
+def env_of(case: str) -> str:
+    return case.rsplit("-", 1)[-1]
 
 
 @pytest.fixture(scope="module")
 def runs():
-    """One mocked run of the committed stack config per environment, with the render it deploys."""
-    return {env: (mocks.run_stack_file(env), rendered(env)[1]) for env in ENVS}
+    """One mocked run of the committed stack config per case, with the render it deploys."""
+    out = {}
+    for case in CASES:
+        catalog = RELABEL if case.startswith("relabel-") else SEEDS / "alerts"
+        out[case] = (run_stack(env_of(case), catalog), rendered(env_of(case), catalog)[1])
+    return out
 
 
 def _grafana_api(env) -> bool:
-    cfg = stack_config(env)
+    cfg = stack_config(env_of(env))
     return bool((cfg.get("mlmon:grafana") or {}).get("url") and cfg.get("mlmon:grafanaToken"))
 
 
@@ -43,7 +56,24 @@ def _kube_docs(artifacts):
 
 
 def _is_sidecar(doc) -> bool:
-    return doc["kind"] == "ConfigMap" and SIDECAR_LABEL in (doc["metadata"].get("labels") or {})
+    """A dashboard ConfigMap, by the label the render gives it."""
+    return doc["kind"] == "ConfigMap" and (doc["metadata"].get("labels") or {}).get(COMPONENT) == "dashboard"
+
+
+def _folder_uid(title: str) -> str:
+    words = "".join(c if c.isalnum() else " " for c in title.lower()).split()
+    return "-".join(words)[:40]
+
+
+def _folders(artifacts) -> dict[str, str]:
+    """Dashboard uid -> the Grafana folder its rendered ConfigMap names (the catalog's folder annotation)."""
+    out = {}
+    for _, doc in _kube_docs(artifacts):
+        if _is_sidecar(doc):
+            (title,) = doc["metadata"]["annotations"].values()
+            for key in doc["data"]:
+                out[key.removesuffix(".json")] = title
+    return out
 
 
 def _kname(doc):
@@ -67,7 +97,7 @@ def _cw(artifacts, suffix):
 def _expected(env, artifacts) -> dict[tuple[str, str], str]:
     """Every resource the stack must declare, ``(type, name) -> parent``, computed from the render and the
     committed stack config alone."""
-    cfg = stack_config(env)
+    cfg = stack_config(env_of(env))
     api = _grafana_api(env)
     out: dict[tuple[str, str], str] = {}
     for svc, doc in _kube_docs(artifacts):
@@ -97,7 +127,8 @@ def _expected(env, artifacts) -> dict[tuple[str, str], str]:
         for a in artifacts:
             if a.path.startswith("grafana/"):
                 out[(GRAFANA_DASHBOARD, a.content["uid"])] = a.service
-        out[(GRAFANA_FOLDER, "mlmon-folder")] = ""
+        for title in set(_folders(artifacts).values()):
+            out[(GRAFANA_FOLDER, f"folder-{_folder_uid(title)}")] = ""
         out[("pulumi:providers:grafana", "grafana")] = ""
     for svc in set(out.values()) - {""}:
         out[(SERVICE, svc)] = ""
@@ -109,7 +140,7 @@ def _expected(env, artifacts) -> dict[tuple[str, str], str]:
 # --- nothing missing, nothing extra ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", CASES)
 def test_declares_exactly_the_rendered_resources(runs, env):
     run, artifacts = runs[env]
     expected = _expected(env, artifacts)
@@ -129,7 +160,7 @@ def test_declares_exactly_the_rendered_resources(runs, env):
         if t != SERVICE and not t.startswith("pulumi:providers:"):
             counts[t] = counts.get(t, 0) + 1
     assert run.outputs["counts"] == counts
-    assert run.outputs["environment"] == env
+    assert run.outputs["environment"] == env_of(env)
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -151,7 +182,7 @@ def test_ssm_documents_and_policy_equal_the_rendered_artifacts(runs, env):
     assert run.outputs["ssmDocuments"] == sorted(docs)
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", CASES)
 def test_kubernetes_objects_equal_the_rendered_manifests(runs, env):
     run, artifacts = runs[env]
     declared = {(r.type, r.name): r for r in run.resources if r.type.startswith("kubernetes:")}
@@ -164,7 +195,7 @@ def test_kubernetes_objects_equal_the_rendered_manifests(runs, env):
         assert r.plain_inputs() == doc, f"{r.type} {r.name}: spec differs from the render"
         assert (r.parent_type, r.parent, r.provider) == (SERVICE, svc, "kubernetes")
         n += 1
-    assert n == len(declared) > 40
+    assert n == len(declared) > (40 if env in ENVS else 10)
     crons = run.of_type(KUBE_TOKENS["CronJob"])
     assert any(r.plain_inputs()["spec"].get("suspend") for r in crons), "remediation templates are suspended"
     assert any(not r.plain_inputs()["spec"].get("suspend") for r in crons), "scheduled jobs run"
@@ -293,7 +324,7 @@ def _assert_alarms_equal_render(run, artifacts, region=REGION):
             assert (r.parent_type, r.parent, r.provider) == (SERVICE, svc, "aws")
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", CASES)
 def test_alarms_equal_the_rendered_request_bodies(runs, env):
     run, artifacts = runs[env]
     _assert_alarms_equal_render(run, artifacts)
@@ -321,13 +352,13 @@ def _assert_composites_depend_on_children(run, artifacts):
         seen.add(body["AlarmName"])
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", CASES)
 def test_composites_depend_on_the_alarms_their_rule_names(runs, env):
     run, artifacts = runs[env]
     _assert_composites_depend_on_children(run, artifacts)
 
 
-@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("env", CASES)
 def test_cloudwatch_dashboards_and_topics_equal_the_render(runs, env):
     run, artifacts = runs[env]
     dashboards = {b["DashboardName"]: (svc, b) for svc, b in _cw(artifacts, ".dashboard.json")}
@@ -402,6 +433,7 @@ def test_secret_endpoints_and_token_stay_secret_with_real_values():
     values["mlmon:subscriptions"] = json.dumps({"critical": [{"protocol": "email", "endpoint": endpoint}]})
     values["mlmon:grafanaToken"] = token
     values["mlmon:kubernetes"] = json.dumps({"context": "prod", "kubeconfig": kubeconfig})
+    values["mlmon:catalog"] = str(SEEDS / "alerts")
     run = mocks.run(values, secret | {"mlmon:subscriptions"}, stack="prod")
     (provider,) = run.of_type("pulumi:providers:grafana")
     assert provider.secret_paths() == ["auth"] and provider.plain_inputs()["auth"] == token
@@ -424,38 +456,42 @@ def test_secret_endpoints_and_token_stay_secret_with_real_values():
 # --- Grafana -------------------------------------------------------------------------------------
 
 
-def test_grafana_api_delivery_replaces_the_sidecar_configmaps(runs):
-    assert _grafana_api("prod"), "stacks/Pulumi.prod.yaml configures Grafana's API"
-    run, artifacts = runs["prod"]
+@pytest.mark.parametrize("case", ["prod", "relabel-prod"])
+def test_grafana_api_delivery_replaces_the_sidecar_configmaps(runs, case):
+    """Through Grafana's API each dashboard goes into the folder its rendered ConfigMap names: the same
+    folder the sidecar would use, never one the stack invents."""
+    assert _grafana_api(case), "stacks/Pulumi.prod.yaml configures Grafana's API"
+    run, artifacts = runs[case]
     grafana = {a.content["uid"]: (a.service, a.content) for a in artifacts if a.path.startswith("grafana/")}
+    folders = _folders(artifacts)
     declared = run.by_name(GRAFANA_DASHBOARD)
-    assert set(declared) == set(grafana) and len(grafana) >= 5
-    (folder,) = run.of_type(GRAFANA_FOLDER)
-    assert folder.plain_inputs() == {"title": "mlmon (prod)", "uid": "mlmon-prod"}
+    assert set(declared) == set(grafana) == set(folders) and len(grafana) >= 3
+    titles = {r.plain_inputs()["uid"]: r.plain_inputs()["title"] for r in run.of_type(GRAFANA_FOLDER)}
+    assert set(titles.values()) == set(folders.values())
+    assert titles == {_folder_uid(t): t for t in folders.values()}
     for uid, r in declared.items():
         inputs = r.plain_inputs()
         assert json.loads(inputs["configJson"]) == grafana[uid][1]
-        assert inputs["folder"] == "mlmon-prod" and inputs["overwrite"] is True
+        assert titles[inputs["folder"]] == folders[uid] and inputs["overwrite"] is True
         assert (r.parent, r.provider) == (grafana[uid][0], "grafana")
     sidecars = [d for _, d in _kube_docs(artifacts) if _is_sidecar(d)]
     assert sidecars, "the render has sidecar ConfigMaps"
-    assert not [r for r in run.of_type(KUBE_TOKENS["ConfigMap"]) if SIDECAR_LABEL in
-                (r.plain_inputs()["metadata"].get("labels") or {})]
+    assert not [r for r in run.of_type(KUBE_TOKENS["ConfigMap"]) if _is_sidecar(r.plain_inputs() | {"kind": "ConfigMap"})]
     for d in sidecars:
         assert any(s.startswith("kubernetes/") and d["metadata"]["name"] in s and "Grafana's API" in s
                    for s in run.outputs["skipped"])
     assert run.outputs["dashboardUids"] == sorted(grafana)
 
 
-@pytest.mark.parametrize("env", ["dev", "staging"])
-def test_without_grafana_api_dashboards_go_as_sidecar_configmaps(runs, env):
-    assert not _grafana_api(env)
-    run, artifacts = runs[env]
+@pytest.mark.parametrize("case", ["dev", "staging", "relabel-dev"])
+def test_without_grafana_api_dashboards_go_as_sidecar_configmaps(runs, case):
+    assert not _grafana_api(case)
+    run, artifacts = runs[case]
     assert not run.of_type(GRAFANA_DASHBOARD) and not run.of_type(GRAFANA_FOLDER)
     grafana = {a.content["uid"]: a.content for a in artifacts if a.path.startswith("grafana/")}
     carried = {}
     for r in run.of_type(KUBE_TOKENS["ConfigMap"]):
-        if SIDECAR_LABEL in (r.plain_inputs()["metadata"].get("labels") or {}):
+        if _is_sidecar(r.plain_inputs() | {"kind": "ConfigMap"}):
             for text in r.plain_inputs()["data"].values():
                 doc = json.loads(text)
                 carried[doc["uid"]] = doc
@@ -470,7 +506,7 @@ def test_without_grafana_api_dashboards_go_as_sidecar_configmaps(runs, env):
 
 
 def test_outputs_select_what_is_deployed():
-    run = mocks.run_stack_file("dev", overrides={"mlmon:outputs": ["cloudwatch"]})
+    run = run_stack("dev", overrides={"mlmon:outputs": ["cloudwatch"]})
     types_ = {r.type for r in run.resources}
     assert not any(t.startswith("kubernetes:") or t.startswith("grafana:") for t in types_)
     assert "pulumi:providers:kubernetes" not in types_
@@ -480,38 +516,43 @@ def test_outputs_select_what_is_deployed():
     assert any("outputs does not include grafana" in s for s in run.outputs["skipped"])
 
 
-def test_namespace_mapping_and_rule_selector_labels_are_applied():
-    run = mocks.run_stack_file("staging", overrides={"mlmon:kubernetes": {
-        "context": "staging", "namespaces": {"monitoring": "grafana"},
-        "ruleSelectorLabels": {"release": "kube-prometheus-stack", "prometheus": "ml"}}})
-    _, artifacts = rendered("staging")
-    sidecars = {d["metadata"]["name"] for _, d in _kube_docs(artifacts) if _is_sidecar(d)}
-    moved = {r.name for r in run.of_type(KUBE_TOKENS["ConfigMap"])
-             if r.plain_inputs()["metadata"]["namespace"] == "grafana"}
-    assert moved == {f"grafana/{n}" for n in sidecars} and sidecars
-    assert not [r for r in run.resources if r.type.startswith("kubernetes:")
-                and r.plain_inputs()["metadata"].get("namespace") == "monitoring"]
-    rules = run.of_type(KUBE_TOKENS["PrometheusRule"])
-    assert rules and all(r.plain_inputs()["metadata"]["labels"]["prometheus"] == "ml" for r in rules)
-    # everything else is exactly the render
-    for svc, doc in _kube_docs(artifacts):
-        if doc["metadata"].get("namespace") != "monitoring" and doc["kind"] != "PrometheusRule":
-            assert run.by_name(KUBE_TOKENS[doc["kind"]])[_kname(doc)].plain_inputs() == doc
+def test_the_relabel_fixture_deploys_its_own_labels_namespaces_and_folders(runs):
+    """What differs per environment is catalog data, rendered: the declared objects carry the relabel
+    fixture's rule labels, namespaces (dev moves shop -> shop-dev and grafana -> grafana-dev everywhere,
+    RoleBinding subjects and kubectl commands included), dashboard labels and folder annotation."""
+    (dev, _), (prod, _) = runs["relabel-dev"], runs["relabel-prod"]
+
+    def kube(run, kind):
+        return [r.plain_inputs() for r in run.of_type(KUBE_TOKENS[kind])]
+
+    (rule,) = kube(dev, "PrometheusRule")
+    assert rule["metadata"]["namespace"] == "shop-dev" and rule["metadata"]["labels"]["prometheus"] == "ml"
+    (prod_rule,) = kube(prod, "PrometheusRule")
+    assert prod_rule["metadata"]["namespace"] == "shop"
+    assert {k: prod_rule["metadata"]["labels"][k] for k in ("prometheus", "release")} == \
+        {"prometheus": "ml-prod", "release": "prod-stack"}
+    assert {r["metadata"]["namespace"] for kind in ("CronJob", "Role", "RoleBinding", "ServiceAccount")
+            for r in kube(dev, kind)} == {"shop-dev"}
+    assert {s["namespace"] for r in kube(dev, "RoleBinding") for s in r["subjects"]} == {"shop-dev"}
+    text = json.dumps(kube(dev, "CronJob"))
+    assert "-n shop-dev" in text and "--namespace=shop-dev" in text and "-n shop " not in text
+    (cm,) = [r for r in kube(dev, "ConfigMap") if r["metadata"]["name"] == "grafana-dashboard-mlmon-shop"]
+    assert cm["metadata"]["namespace"] == "grafana-dev"
+    assert cm["metadata"]["labels"]["team-dashboards"] == "1" and cm["metadata"]["labels"]["grafana_dashboard"] == "yes"
+    assert cm["metadata"]["annotations"] == {"k8s-sidecar-target-directory": "Dev / commerce"}
+    assert {r.plain_inputs()["title"] for r in prod.of_type(GRAFANA_FOLDER)} == {"Shop / shop", "Shop / pilot"}
 
 
-def test_moving_a_namespace_that_the_objects_refer_to_is_an_error():
-    """The remediations of rl-feedback-loop run `kubectl ... --namespace=crew` and its alerts' runbook
-    commands say `-n crew`: deploying them into another namespace would leave those pointing at crew."""
-    from generators.deploy.mapping import MappingError
+def test_stack_keys_that_became_catalog_data_are_refused_with_where_they_went():
+    from generators.deploy.config import StackConfigError
 
     record = []
-    with pytest.raises(MappingError) as exc:
-        mocks.run_stack_file("staging", record=record, overrides={"mlmon:kubernetes": {
-            "context": "staging", "namespaces": {"crew": "crew-staging"}}})
-    msg = str(exc.value)
-    assert "kubernetes/rl-feedback-loop.yaml" in msg and "refers to its namespace 'crew'" in msg
-    assert "-n crew" in msg and "crew-staging" in msg
-    assert record == []
+    with pytest.raises(StackConfigError) as exc:
+        run_stack("staging", record=record, overrides={"mlmon:kubernetes": {
+            "context": "staging", "namespaces": {"monitoring": "grafana"},
+            "ruleSelectorLabels": {"release": "kube-prometheus-stack"}}})
+    assert {k for k, _ in exc.value.problems} == {"mlmon:kubernetes.namespaces", "mlmon:kubernetes.ruleSelectorLabels"}
+    assert "alerts/_defaults.yaml" in str(exc.value) and record == []
 
 
 # --- environments differ exactly by the catalog's overrides -------------------------------------
@@ -590,9 +631,9 @@ def _per_env_services(catalog_dir) -> set[str]:
 
 
 def test_environments_differ_only_in_services_with_overrides(tmp_path):
-    renamed = copy_catalog(ROOT / "alerts", tmp_path / "alerts", rename=RENAMED)
+    renamed = copy_catalog(SEEDS / "alerts", tmp_path / "alerts", rename=RENAMED)
     runs = _normal_runs(renamed)
-    with_overrides = _per_env_services(ROOT / "alerts")
+    with_overrides = _per_env_services(SEEDS / "alerts")
     assert with_overrides and with_overrides != {r[2] for r in runs["dev"]} - {""}
     for a, b in (("dev", "staging"), ("staging", "prod"), ("dev", "prod")):
         differing = {k for k in set(runs[a]) | set(runs[b]) if runs[a].get(k) != runs[b].get(k)}
@@ -601,7 +642,7 @@ def test_environments_differ_only_in_services_with_overrides(tmp_path):
 
 
 def test_without_overrides_environments_declare_the_same_resources(tmp_path):
-    stripped = copy_catalog(ROOT / "alerts", tmp_path / "alerts", rename=RENAMED, strip=True)
+    stripped = copy_catalog(SEEDS / "alerts", tmp_path / "alerts", rename=RENAMED, strip=True)
     runs = _normal_runs(stripped)
     assert len(runs["dev"]) > 80
     assert runs["staging"] == runs["dev"]
@@ -631,7 +672,6 @@ def test_ratio_composites_are_declared_after_and_depend_on_their_children(tmp_pa
 
 
 def test_an_unknown_kind_fails_before_anything_is_declared():
-    from generators import render as render_mod
     from generators.deploy.mapping import MappingError
 
     def ingress(rs):
@@ -640,21 +680,20 @@ def test_an_unknown_kind_fails_before_anything_is_declared():
         return [{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "x"}}]
 
     record = []
-    with registered(render_mod.KUBERNETES_GENERATORS, ingress):
+    with registered("KUBERNETES_GENERATORS", ingress):
         with pytest.raises(MappingError, match="kubernetes/rl-feedback-loop.yaml .*Ingress"):
-            mocks.run_stack_file("dev", record=record)
+            run_stack("dev", record=record)
     assert record == []
 
 
 def test_an_unknown_artifact_directory_fails_before_anything_is_declared():
-    from generators import render as render_mod
     from generators.deploy.mapping import MappingError
 
     def other(rs):
         return {f"alertmanager/{rs.name}.yaml": {"route": {}}}
 
     record = []
-    with registered(render_mod.FILE_GENERATORS, other):
+    with registered("FILE_GENERATORS", other):
         with pytest.raises(MappingError, match="alertmanager/"):
-            mocks.run_stack_file("dev", record=record)
+            run_stack("dev", record=record)
     assert record == []

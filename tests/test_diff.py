@@ -182,13 +182,13 @@ def test_expression_change_beyond_the_threshold_is_shown(repo, capsys):
          "new": "min_over_time(shop_quality_score[10m]) < 0.6"}]
 
 
-def test_remediations_from_providers_are_compared(repo, capsys, monkeypatch):
+def test_remediation_commands_are_compared(repo, capsys, monkeypatch):
     def restart(alert, rs):
         if rs.service.workload is None:
             return []
         return [("restart", f"kubectl rollout restart deployment/{rs.service.workload.name} -n {rs.service.namespace}")]
 
-    monkeypatch.setattr(alertmeta, "REMEDIATION_PROVIDERS", [restart])
+    monkeypatch.setattr(alertmeta, "remediation_commands", restart)
     write(repo, {"alerts/shop-model.yaml": SHOP_V2.replace("name: shop-api}", "name: shop-api-v2}")})
     rc, out, _ = run(capsys, "--base", "v2", "--format", "json", "--env", "prod")
     d = json.loads(out)
@@ -258,7 +258,8 @@ def test_changed_hand_written_dashboards_are_listed(repo, capsys):
 
 
 def test_markdown_fits_in_a_pull_request_comment(repo):
-    from generators.diff import diff_catalogs, format_markdown
+    from generators.diff import diff_catalogs
+    from generators.diff_format import format_markdown
     from generators.loader import load_catalog
 
     many = SHOP_V1 + "".join(
@@ -275,3 +276,46 @@ def test_markdown_fits_in_a_pull_request_comment(repo):
     assert full.startswith(kept)
     n = int(cut.split("_Diff truncated: ")[1].split(" ")[0])
     assert n == len(full.split("\n")) - len(kept.split("\n"))
+
+
+# --- mlmon diff --rendered: what the change does to the artifacts ---------------------------------
+
+
+DASHBOARD = """\
+from grafanalib.core import Dashboard
+from generators.grafana.helpers import monitor_panel
+service = "shop-model"
+dashboard = Dashboard(title="Shop", uid="shop", panels=[monitor_panel(service, "ShopQualityLow", (0, 0, 12, 8))])
+"""
+
+
+def test_rendered_diff_shows_every_artifact_the_change_touches(repo, capsys):
+    from conftest_diff import commit
+
+    commit(repo, {"dashboards/shop.dashboard.py": DASHBOARD})
+    git(repo, "tag", "v3")
+    commit(repo, {"alerts/shop-model.yaml": SHOP_V2.replace("    threshold: 0.65\n", "    threshold: 0.6\n", 1)})
+    rc, out, _ = run(capsys, "--base", "v3", "--head", "HEAD", "--rendered", "--env", "prod", "--exit-code")
+    assert rc == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("mlmon diff --rendered: ") and "in prod" in lines[0]
+    # the rule, its promtool tests, the PrometheusRule, the generated and the hand-written dashboard
+    changed = {line.split(": ", 1)[1] for line in lines if line.startswith("changed: ")}
+    assert {"prod/prometheus/shop-model.rules.yaml", "prod/prometheus/shop-model.tests.yaml",
+            "prod/kubernetes/shop-model.yaml", "prod/grafana/mlmon-shop-model.json", "prod/grafana/shop.json"} <= changed
+    assert "-    expr: avg_over_time(shop_quality_score[5m]) < 0.65" in lines
+    assert "+    expr: avg_over_time(shop_quality_score[5m]) < 0.6" in lines
+    assert "--- a/prod/prometheus/shop-model.rules.yaml" in lines
+    # both sides equal: nothing to show, exit 0
+    rc, out, _ = run(capsys, "--base", "HEAD", "--rendered", "--exit-code")
+    assert rc == 0 and out.startswith("mlmon diff --rendered: no rendered file differs")
+
+
+def test_rendered_diff_as_json_and_markdown(repo, capsys):
+    rc, out, _ = run(capsys, "--base", "v1", "--head", "v2", "--rendered", "--env", "dev", "--format", "json")
+    d = json.loads(out)
+    assert rc == 0 and {f["env"] for f in d["files"]} == {"dev"}
+    rules = next(f for f in d["files"] if f["path"] == "prometheus/shop-model.rules.yaml")
+    assert rules["status"] == "changed" and any(line.startswith("+") and "0.65" in line for line in rules["diff"])
+    rc, out, _ = run(capsys, "--base", "v1", "--head", "v2", "--rendered", "--env", "dev", "--format", "markdown")
+    assert out.startswith("### mlmon diff --rendered:") and "```diff" in out

@@ -16,14 +16,14 @@ from generators.alertmeta import dashboard_uid
 from generators.errors import CatalogError
 from generators.grafana.checks import Known, dashboard_problems, grafana_step, iter_panels
 from generators.loader import load_catalog
-from generators.prometheus.expressions import alert_expr
+from generators.kinds import alert_expr
 from generators.promql import CMP
 from generators.render import render, serialize_all, write_atomic
 from generators.resolve import resolve
 
-from conftest_grafana import REPO, env_with_repo
+from conftest_grafana import REPO, SEEDS, env_with_repo
 
-SEEDS = {  # hand-written dashboards of the seeds: uid -> (title, service)
+SEED_DASHBOARDS = {  # hand-written dashboards of the seeds: uid -> (title, service)
     "agent-quality": ("Agent Quality", "function-gemma-agent"),
     "orchestrator-ml-predictions": ("Orchestrator ML Predictions", "neural-hive-specialists"),
     "rag-pipeline-operations": ("RAG Pipeline Operations", "rag-enterprise-pipeline"),
@@ -34,7 +34,7 @@ SEEDS = {  # hand-written dashboards of the seeds: uid -> (title, service)
 
 @pytest.fixture(scope="module")
 def catalog():
-    return load_catalog(REPO / "alerts")
+    return load_catalog(SEEDS / "alerts")
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,8 @@ def panel_titled(d, title):
 
 
 def copy_repo(tmp_path):
-    shutil.copytree(REPO / "alerts", tmp_path / "alerts")
-    shutil.copytree(REPO / "dashboards", tmp_path / "dashboards")
+    shutil.copytree(SEEDS / "alerts", tmp_path / "alerts")
+    shutil.copytree(SEEDS / "dashboards", tmp_path / "dashboards")
     return tmp_path
 
 
@@ -70,7 +70,7 @@ def test_one_generated_dashboard_per_service_and_every_seed_dashboard(catalog, p
         d = dash(prod, dashboard_uid(s.service))
         assert d["uid"] == dashboard_uid(s.service)
         assert s.service in d["tags"]
-    for uid, (title, service) in SEEDS.items():
+    for uid, (title, service) in SEED_DASHBOARDS.items():
         d = dash(prod, uid)
         assert d["title"] == title
         assert prod[f"grafana/{uid}.json"].service == service
@@ -230,8 +230,8 @@ def test_bad_dashboard_setting_names_file_and_path(tmp_path):
 
 def test_renders_are_byte_identical(tmp_path, catalog):
     for env in catalog.defaults.environments:
-        first = serialize_all(render(load_catalog(REPO / "alerts"), env))
-        second = serialize_all(render(load_catalog(REPO / "alerts"), env))
+        first = serialize_all(render(load_catalog(SEEDS / "alerts"), env))
+        second = serialize_all(render(load_catalog(SEEDS / "alerts"), env))
         assert first == second
         assert any(p.startswith("grafana/") for p in first)
     # and through the CLI, in separate processes
@@ -239,7 +239,7 @@ def test_renders_are_byte_identical(tmp_path, catalog):
     for i in range(2):
         out = tmp_path / f"out{i}"
         r = subprocess.run([sys.executable, "-m", "generators", "render", "--env", "prod", "--out", str(out)],
-                           cwd=REPO, env=env_with_repo(), capture_output=True, text=True)
+                           cwd=SEEDS, env=env_with_repo(), capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         outs.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert outs[0] == outs[1]
@@ -349,17 +349,18 @@ def test_check_step_passes_on_the_reference_render_and_catches_a_stale_configmap
     assert any("agent-quality.json differs from grafana/agent-quality.json" in x for x in failures), failures
 
 
-def test_mlmon_check_fails_on_an_undeclared_metric_in_a_hand_written_dashboard(tmp_path):
+def test_the_grafana_step_fails_on_an_undeclared_metric_in_a_hand_written_dashboard(tmp_path):
     root = copy_repo(tmp_path)
     _write(root, "zz-extra.dashboard.py",
            "from grafanalib.core import Dashboard\nfrom generators.grafana.helpers import panel\n"
            "service = 'rl-feedback-loop'\n"
            "dashboard = Dashboard(title='Extra', uid='extra', panels=[panel('x', 'rate(made_up_total[5m])', "
            "(0, 0, 24, 8))])\n")
-    r = subprocess.run([sys.executable, "-m", "generators", "check", "--env", "prod"], cwd=root,
-                       env=env_with_repo(), capture_output=True, text=True)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert "grafana/extra.json" in r.stderr and "'made_up_total' is not declared" in r.stderr
+    catalog = load_catalog(root / "alerts")
+    out = tmp_path / "out"
+    write_atomic(serialize_all(render(catalog, "prod")), out)
+    failures = grafana_step(out, catalog, "prod")
+    assert any("grafana/extra.json" in f and "'made_up_total' is not declared" in f for f in failures), failures
 
 
 def test_rendered_configmaps_are_valid_kubernetes_yaml(prod):
@@ -402,8 +403,8 @@ def test_hand_written_modules_also_run_under_grafanalibs_own_generate_dashboard(
         pytest.skip("grafanalib's generate-dashboard script is not installed next to this Python")
     out = tmp_path / "rl.json"
     env = env_with_repo()
-    env.update(MLMON_CATALOG=str(REPO / "alerts"), MLMON_ENV="prod")
-    r = subprocess.run([exe, "-o", str(out), str(REPO / "dashboards" / "rl-feedback-loop.dashboard.py")],
+    env.update(MLMON_CATALOG=str(SEEDS / "alerts"), MLMON_ENV="prod")
+    r = subprocess.run([exe, "-o", str(out), str(SEEDS / "dashboards" / "rl-feedback-loop.dashboard.py")],
                        env=env, capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     d = json.loads(out.read_text())
@@ -429,7 +430,7 @@ def test_hand_written_dashboards_copy_no_threshold_from_the_catalog(catalog):
     """Guard against pasted numbers: no float literal in a dashboard module equals a threshold of its service."""
     import ast
 
-    for f in sorted((REPO / "dashboards").glob("*.dashboard.py")):
+    for f in sorted((SEEDS / "dashboards").glob("*.dashboard.py")):
         tree = ast.parse(f.read_text())
         service = next(n.value.value for n in tree.body if isinstance(n, ast.Assign)
                        and getattr(n.targets[0], "id", None) == "service")
@@ -446,7 +447,7 @@ def test_hand_written_dashboards_copy_no_threshold_from_the_catalog(catalog):
 
 
 def test_without_a_dashboards_directory_only_generated_dashboards_render(tmp_path):
-    shutil.copytree(REPO / "alerts", tmp_path / "alerts")
+    shutil.copytree(SEEDS / "alerts", tmp_path / "alerts")
     paths = [a.path for a in render(load_catalog(tmp_path / "alerts"), "dev") if a.path.startswith("grafana/")]
     assert sorted(paths) == sorted(f"grafana/{dashboard_uid(s)}.json" for s in
                                    ("boltit-pilot", "function-gemma-agent", "neural-hive-specialists",

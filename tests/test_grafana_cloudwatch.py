@@ -13,7 +13,7 @@ from generators.grafana.checks import iter_panels
 from generators.loader import load_catalog
 from generators.render import render
 
-from conftest_grafana import REPO
+from conftest_grafana import SEEDS
 
 boto3 = pytest.importorskip("boto3")
 
@@ -22,7 +22,7 @@ ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 
 
 def panels_with_cloudwatch():
-    catalog = load_catalog(REPO / "alerts")
+    catalog = load_catalog(SEEDS / "alerts")
     out = []
     for a in render(catalog, "prod"):
         if a.path.startswith("grafana/"):

@@ -22,10 +22,10 @@ from generators.loader import load_catalog
 from generators.render import render, serialize_all, write_atomic
 from generators.resolve import resolve
 
-from conftest_grafana import REPO, Exporter, Prometheus, series_plan
+from conftest_grafana import SEEDS, Exporter, Prometheus, series_plan
 
-pytestmark = pytest.mark.skipif(shutil.which("prometheus") is None,
-                                reason="the `prometheus` binary (Debian package prometheus) is not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    shutil.which("prometheus") is None, reason="the `prometheus` binary (Debian package prometheus) is not installed")]
 
 # Grafana's interval variables, as real durations that cover a few 1s scrapes
 DURATIONS = {"__rate_interval": "10s", "__interval": "2s", "__range": "30s"}
@@ -50,7 +50,7 @@ def _fast_rules(src, dst):
 
 
 def test_every_dashboard_query_returns_data_from_a_real_prometheus(tmp_path):
-    catalog = load_catalog(REPO / "alerts")
+    catalog = load_catalog(SEEDS / "alerts")
     envs = list(catalog.defaults.environments)
     dashboards = {}
     for env in envs:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from conftest_kubernetes import MINIMAL, REPO, find, service_catalog
+from conftest_kubernetes import MINIMAL, REPO, SEEDS, find, service_catalog
 from generators.cli import main
 
-CATALOG = ["--catalog", str(REPO / "alerts")]
+CATALOG = ["--catalog", str(SEEDS / "alerts")]
 
 
 def run(capsys, *argv):

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version, major_minor
 
-from conftest_kubernetes import REPO, all_docs, find, rendered
+from conftest_kubernetes import REPO, SEEDS, all_docs, find, rendered
 from generators import verify
 from generators.cli import main
 from generators.kubernetes import validate as kval
@@ -83,8 +83,19 @@ def test_check_registers_kubernetes_steps():
     assert "kubernetes" in names and "k8s-policy" in names
 
 
-def test_mlmon_check_fails_on_an_invalid_manifest(monkeypatch, capsys):
-    """A generator emitting an invalid object (unknown field, wildcard Role) makes `mlmon check` exit 1."""
+def _render_to(tmp_path, env):
+    from generators.loader import load_catalog
+    from generators.render import render, serialize_all, write_atomic
+
+    catalog = load_catalog(SEEDS / "alerts")
+    out = tmp_path / env
+    write_atomic(serialize_all(render(catalog, env)), out)
+    return out, catalog
+
+
+def test_the_kubernetes_steps_fail_on_an_invalid_manifest(monkeypatch, tmp_path):
+    """A generator emitting an invalid object (unknown field, wildcard Role) fails the `kubernetes` and
+    `k8s-policy` steps of mlmon check (each called on one render)."""
     from generators import render as render_mod
 
     def broken(rs):
@@ -96,24 +107,21 @@ def test_mlmon_check_fails_on_an_invalid_manifest(monkeypatch, capsys):
                  "metadata": {"name": "x", "namespace": "crew"},
                  "rules": [{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["delete"]}]}]
 
-    monkeypatch.setattr(render_mod, "KUBERNETES_GENERATORS", [*render_mod.KUBERNETES_GENERATORS, broken])
-    monkeypatch.setattr(verify, "STEPS", [s for s in verify.STEPS if s[0] != "promtool"])
-    rc = main(["check", "--catalog", str(REPO / "alerts"), "--env", "dev"])
-    err = capsys.readouterr().err
-    assert rc == 1
+    monkeypatch.setattr(render_mod, "KUBERNETES_GENERATORS", (*render_mod.KUBERNETES_GENERATORS, broken))
+    out, catalog = _render_to(tmp_path, "dev")
+    err = "\n".join(verify.kubernetes_step(out, catalog, "dev") + verify.policy_step(out, catalog, "dev"))
     assert "rl-feedback-loop.yaml: ConfigMap/x: Kubernetes 1.29: (top): Additional properties are not allowed" in err
     assert "wildcard in apiGroups" in err and "delete not limited by resourceNames" in err
 
 
-def test_mlmon_check_passes_kubernetes_steps(monkeypatch, capsys):
-    monkeypatch.setattr(verify, "STEPS", [s for s in verify.STEPS if s[0] != "promtool"])
-    rc = main(["check", "--catalog", str(REPO / "alerts"), "--env", "prod"])
-    out = capsys.readouterr().out
-    assert rc == 0 and "kubernetes, k8s-policy" in out
+def test_the_kubernetes_steps_pass_the_render(tmp_path):
+    out, catalog = _render_to(tmp_path, "prod")
+    assert verify.kubernetes_step(out, catalog, "prod") == []
+    assert verify.policy_step(out, catalog, "prod") == []
 
 
 def test_rendered_files_are_plain_multidocument_yaml(tmp_path):
-    rc = main(["render", "--catalog", str(REPO / "alerts"), "--env", "staging", "--out", str(tmp_path / "o")])
+    rc = main(["render", "--catalog", str(SEEDS / "alerts"), "--env", "staging", "--out", str(tmp_path / "o")])
     assert rc == 0
     text = (tmp_path / "o" / "kubernetes" / "rag-enterprise-pipeline.yaml").read_text()
     docs = list(yaml.safe_load_all(text))

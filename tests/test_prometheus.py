@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import requires_promtool
-from generators.crd import prometheus_rule_errors
+from generators.kubernetes.validate import prometheus_rule_errors
 from generators.loader import load_catalog
 from generators.prometheus.rules import prometheus_rule, rule_file
 from generators.render import render, serialize_all, write_atomic
@@ -295,3 +295,8 @@ def test_crd_validation_rejects_a_broken_rule():
     errors = prometheus_rule_errors(bad)
     assert any(e.startswith("spec.groups.0.name") for e in errors)
     assert any(e.startswith("spec.groups.0.rules.0.for") for e in errors)
+    # a Go-only pattern of the CRD (`^(?i)(abort|warn)?$`) is read the way prometheus-operator reads it
+    bad["spec"]["groups"] = [{"name": "g", "partial_response_strategy": "WARN", "rules": []}]
+    assert prometheus_rule_errors(bad) == []
+    bad["spec"]["groups"][0]["partial_response_strategy"] = "maybe"
+    assert [e.split(":")[0] for e in prometheus_rule_errors(bad)] == ["spec.groups.0.partial_response_strategy"]

@@ -83,7 +83,7 @@ def test_a_for_shorter_than_the_period_is_stated_as_rounded_up():
 
 
 def test_alarm_description_carries_the_send_command():
-    from generators.ssm import send_command
+    from generators.ssm.documents import send_command
 
     rs = resolved(SVC)
     rem = next(r for r in rs.service.remediations if r.name == "disable-auto-apply")

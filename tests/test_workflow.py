@@ -14,6 +14,7 @@ import yaml
 from conftest_diff import commit, git, init_repo, write
 
 REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "tests" / "fixtures" / "seeds"
 WORKFLOW = REPO / ".github/workflows/pull-request.yml"
 
 
@@ -61,8 +62,8 @@ def test_runs_check_renders_uploads_dashboards_and_comments_the_diff(workflow):
 def checkout(tmp_path):
     """A clone-like repository: the real catalog committed, origin/main at that commit, a PR change on top."""
     repo = tmp_path / "repo"
-    files = {f"alerts/{p.name}": p.read_text() for p in sorted((REPO / "alerts").glob("*.yaml"))}
-    files.update({f"docs/runbooks/{p.name}": p.read_text() for p in sorted((REPO / "docs/runbooks").glob("*.md"))})
+    files = {f"alerts/{p.name}": p.read_text() for p in sorted((SEEDS / "alerts").glob("*.yaml"))}
+    files.update({f"docs/runbooks/{p.name}": p.read_text() for p in sorted((SEEDS / "docs/runbooks").glob("*.md"))})
     init_repo(repo, files)
     git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
     agent = files["alerts/function-gemma-agent.yaml"]
@@ -85,6 +86,7 @@ def run_step(workflow, name, repo, env):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow
 def test_diff_step_writes_the_comment_body(workflow, checkout):
     repo, env = checkout
     run_step(workflow, "Semantic diff against the base branch", repo, env)
@@ -95,6 +97,7 @@ def test_diff_step_writes_the_comment_body(workflow, checkout):
     assert Path(env["GITHUB_STEP_SUMMARY"]).read_text() == body
 
 
+@pytest.mark.slow
 def test_render_step_renders_every_environment_and_the_runbooks(workflow, checkout):
     repo, env = checkout
     run_step(workflow, "Render every environment", repo, env)

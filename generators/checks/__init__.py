@@ -1,19 +1,21 @@
 """Catalog checks, one per module (pint style). Each module has a docstring saying what it catches and
 a ``check(ctx)`` that yields :class:`~generators.errors.Problem`. They run after the schema passed.
 
-Add a check: write ``generators/checks/<name>.py`` with ``check(ctx)`` and list it in ``CHECKS``.
+Add a check: write ``generators/checks/<name>.py`` with ``check(ctx)`` and list it in ``CHECKS``. A monitor
+kind's own rules belong in its ``check`` facet (``generators/kinds/<kind>.py``), run by :mod:`.kinds`.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 from ..errors import Problem
-from ..model import Defaults, Service
+from ..model import Defaults
+from . import cloudwatch, environments, expressions, jobs, kinds, names, namespaces, references, required, templates
 
-CHECKS = ("required", "environments", "names", "references", "reachability", "templates", "expressions",
-          "cloudwatch", "jobs")
+CHECKS = {m.__name__.rsplit(".", 1)[1]: m for m in (
+    required, environments, names, references, kinds, templates, expressions, cloudwatch, jobs, namespaces)}
+"""Every catalog check, in the order they run (name -> module)."""
 
 
 @dataclass
@@ -31,12 +33,11 @@ class Context:
 def run_checks(defaults: Defaults, services: list) -> list[Problem]:
     ctx = Context(defaults, services)
     problems: list[Problem] = []
-    for name in CHECKS:
-        module = importlib.import_module(f"{__name__}.{name}")
+    for module in CHECKS.values():
         problems.extend(module.check(ctx))
     return problems
 
 
 def check_docs() -> dict[str, str]:
     """name -> first line of the check's docstring (for `mlmon check --list`)."""
-    return {n: (importlib.import_module(f"{__name__}.{n}").__doc__ or "").strip().splitlines()[0] for n in CHECKS}
+    return {n: (m.__doc__ or "").strip().splitlines()[0] for n, m in CHECKS.items()}

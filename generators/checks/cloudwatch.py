@@ -4,7 +4,9 @@ blocks only appear on CloudWatch services; SNS topic names and anomaly alert nam
 
 import re
 
-from ..cloudwatch.alarms import Unsupported, alarm_specs, topic_name
+from ..cloudwatch.alarms import alarm_specs
+from ..cloudwatch.plans import Unsupported
+from ..names import topic_name
 from ..cloudwatch.validate import alarm_rules, composite_rules
 from ..resolve import alert_names, resolve_service
 

@@ -3,8 +3,8 @@ expression only reads metrics the service declares (or lists under `external_met
 
 import re
 
-from ..model import RatioMonitor, RawMonitor
-from ..prometheus.expressions import alert_expr, slo_recording_rules
+from ..kinds import alert_expr, recording_rules
+from ..model import RawMonitor
 from ..promql import metric_names, parse_error
 from ..resolve import resolve_service
 
@@ -35,13 +35,12 @@ def check(ctx):
                     idx = svc.monitors.index(a.monitor)
                     yield src.problem(("monitors", idx), f"generated PromQL for {a.name} does not parse: {err}: {expr}")
             for mon in rs.monitors():
-                if isinstance(mon, RatioMonitor):
-                    for rule in slo_recording_rules(rs, mon):
-                        err = parse_error(rule["expr"])
-                        if err and rule["expr"] not in seen:
-                            seen.add(rule["expr"])
-                            idx = svc.monitors.index(mon)
-                            yield src.problem(("monitors", idx), f"generated recording rule does not parse: {err}")
+                for rule in recording_rules(mon, rs):
+                    err = parse_error(rule["expr"])
+                    if err and rule["expr"] not in seen:
+                        seen.add(rule["expr"])
+                        idx = svc.monitors.index(mon)
+                        yield src.problem(("monitors", idx), f"generated recording rule does not parse: {err}")
 
 
 _LE = re.compile(r'(?P<metric>[a-zA-Z_:][a-zA-Z0-9_:]*)_bucket\{[^}]*\ble\s*=\s*"(?P<le>[^"]*)"')

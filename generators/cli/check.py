@@ -1,6 +1,6 @@
 """Validate the catalog, then render every environment (or --env) into a temporary directory and check
 the artifacts with the engines that consume them: promtool check/test rules (when promtool is on PATH),
-and every other registered check. Exit 2 when the catalog is invalid, 1 when a check fails.
+and every other step of generators.verify.STEPS (then, once, its CATALOG_STEPS). Exit 2 when the catalog is invalid, 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ def run(args) -> int:
     if args.list:
         for name, doc in check_docs().items():
             print(f"catalog  {name:14} {doc}")
-        for name, fn in verify.STEPS:
+        for name, fn in verify.STEPS + verify.CATALOG_STEPS:
             print(f"artifact {name:14} {(fn.__doc__ or '').strip().splitlines()[0]}")
         return EXIT_OK
     from ..render import render, serialize_all, write_atomic
+    from ..resolve import resolve
 
     catalog = load(args)
     envs = check_env(catalog, args.env)
@@ -41,8 +42,6 @@ def run(args) -> int:
             out = Path(tmp) / env
             artifacts = render(catalog, env)
             write_atomic(serialize_all(artifacts), out)
-            from ..resolve import resolve
-
             n_alerts += sum(len(rs.alerts) for rs in resolve(catalog, env))
             for name, step in verify.STEPS:
                 if name in skipped:
@@ -51,6 +50,8 @@ def run(args) -> int:
                     failures.extend(step(out, catalog, env))
                 except verify.Skipped as exc:
                     skipped[name] = str(exc)
+        for name, step in verify.CATALOG_STEPS:
+            failures.extend(step(catalog))
     for name, reason in skipped.items():
         print(f"mlmon check: skipped {name}: {reason}", file=sys.stderr)
     if failures:
@@ -58,7 +59,7 @@ def run(args) -> int:
             print(f"FAILED {f}", file=sys.stderr)
         print(f"mlmon check: {len(failures)} check(s) failed", file=sys.stderr)
         return EXIT_FAILED
-    ran = [n for n, _ in verify.STEPS if n not in skipped]
+    ran = [n for n, _ in verify.STEPS + verify.CATALOG_STEPS if n not in skipped]
     print(f"mlmon check: catalog valid ({len(catalog.services)} services, {n_alerts} alerts across "
           f"{', '.join(envs)}); artifact checks passed: {', '.join(ran) or 'none'}")
     return EXIT_OK

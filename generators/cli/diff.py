@@ -6,6 +6,10 @@ for, severity, expression, receiver, label, remediation and link, old and new si
 what a service declares besides its monitors (jobs, dashboards, routing, metrics ...) and to
 _defaults.yaml are listed too, and so are changed hand-written dashboards (files under dashboards/).
 
+With --rendered, shows what the change does to the artifacts instead: both sides (catalog and hand-written
+dashboards) rendered for every environment exactly like `mlmon render`, and a unified diff of every file
+added, removed or changed.
+
 Exit codes: 0 (with --exit-code: no change), 1 with --exit-code when something changed,
 2 for a bad revision or an invalid catalog at either side.
 """
@@ -29,16 +33,19 @@ def add_arguments(p):
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="text (default), markdown (a table for a pull-request comment) or json")
     p.add_argument("--exit-code", action="store_true", help="exit 1 when something changed (like git diff)")
+    p.add_argument("--rendered", action="store_true",
+                   help="diff the rendered artifacts (every file of mlmon render) instead of the alerts")
 
 
 def run(args) -> int:
-    from ..diff import FORMATS, diff_catalogs
+    from ..diff import diff_catalogs
+    from ..diff_format import FORMATS
     from ..errors import CatalogError
     from ..gitcatalog import RevisionError, changed_files, load_at
 
     def at(rev):
         try:
-            return load_at(args.catalog, rev)
+            return load_at(args.catalog, rev, rendering=args.rendered)
         except RevisionError as exc:
             raise UsageError(str(exc)) from None
         except CatalogError as exc:
@@ -56,6 +63,12 @@ def run(args) -> int:
     for env in args.env or []:
         if env not in known:
             raise UsageError(f"unknown environment {env!r}; the catalogs define {', '.join(known)}")
+    if args.rendered:
+        from ..rendered_diff import FORMATS as RENDERED, rendered_changes
+
+        changes = rendered_changes(old, new, args.env)
+        sys.stdout.write(RENDERED[args.format](changes))
+        return EXIT_FAILED if args.exit_code and changes else EXIT_OK
     d = diff_catalogs(old, new, args.env, base=args.base, head=args.head or "working tree", catalog=args.catalog)
     try:
         d.files = changed_files(args.catalog, args.base, args.head, list(FILE_DIRS))

@@ -48,7 +48,7 @@ def rows(catalog, env: str, services, with_jobs: bool) -> list[dict]:
     from ..kubernetes.commands import job_command, remediation_command
     from ..kubernetes.jobs import helm_release, linked_alerts
     from ..resolve import resolve
-    from ..ssm import document_name, send_command
+    from ..ssm.documents import document_name, send_command
 
     out = []
     for rs in resolve(catalog, env, services):
@@ -63,13 +63,13 @@ def rows(catalog, env: str, services, with_jobs: bool) -> list[dict]:
                 hosts = rs.service.hosts
                 where = ",".join(f"tag:{k}={v}" for k, v in hosts.tags.items()) if hosts.tags else \
                     ",".join(hosts.instance_ids)
-                out.append({"service": rs.name, "namespace": rs.service.namespace, "kind": "remediation",
+                out.append({"service": rs.name, "namespace": rs.namespace, "kind": "remediation",
                             "name": rem.name, "action": rem.action, "target": f"ssm-document/{document_name(rs, rem)}",
                             "hosts": where, "what": what(rem), "description": rem.description,
                             "dry_run": rem.dry_run, "alerts": linked_alerts(rs, rem.name),
                             "command": send_command(rs, rem)})
                 continue
-            out.append({"service": rs.name, "namespace": rs.service.namespace, "kind": "remediation",
+            out.append({"service": rs.name, "namespace": rs.namespace, "kind": "remediation",
                         "name": rem.name, "action": rem.action, "target": target, "what": what(rem),
                         "description": rem.description,
                         "dry_run": rem.dry_run, "alerts": linked_alerts(rs, rem.name),
@@ -78,7 +78,7 @@ def rows(catalog, env: str, services, with_jobs: bool) -> list[dict]:
             for job in rs.service.jobs:
                 if job.environments is not None and env not in job.environments:
                     continue
-                out.append({"service": rs.name, "namespace": rs.service.namespace, "kind": "job", "name": job.name,
+                out.append({"service": rs.name, "namespace": rs.namespace, "kind": "job", "name": job.name,
                             "action": job.purpose, "target": f"cronjob/{job.name}",
                             "what": ("manual only (suspended, no schedule)" if job.manual else
                                      f"{job.schedule}" + (f" ({job.time_zone})" if job.time_zone else "")

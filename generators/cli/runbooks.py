@@ -34,7 +34,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from .. import runbooks
+    from .. import handwritten_runbooks, runbooks
     from ..render import write_atomic
 
     if not (args.out or args.update or args.check):
@@ -47,7 +47,7 @@ def run(args) -> int:
         envs.extend(check_env(catalog, env))
     rc = EXIT_OK
     if args.update or args.check:
-        rc = _handwritten(catalog, args, runbooks)
+        rc = _handwritten(catalog, args, runbooks, handwritten_runbooks)
     if args.out:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
@@ -58,25 +58,25 @@ def run(args) -> int:
     return rc
 
 
-def _handwritten(catalog, args, runbooks) -> int:
-    directory = Path(args.handwritten) if args.handwritten else runbooks.handwritten_dir(catalog)
+def _handwritten(catalog, args, runbooks, handwritten_runbooks) -> int:
+    directory = Path(args.handwritten) if args.handwritten else handwritten_runbooks.handwritten_dir(catalog)
     if args.handwritten and not directory.is_dir():
         raise UsageError(f"--handwritten {directory} is not a directory")
-    files = runbooks.handwritten_files(directory)
+    files = handwritten_runbooks.handwritten_files(directory)
     index = runbooks.Index(catalog)
     # validate every file before writing any
     results = []
     for path in files:
         text = path.read_text(encoding="utf-8")
         try:
-            new, stale = runbooks.refreshed(text, str(path), index)
-        except runbooks.MarkerError as exc:
+            new, stale = handwritten_runbooks.refreshed(text, str(path), index)
+        except handwritten_runbooks.MarkerError as exc:
             raise UsageError(str(exc)) from None
         results.append((path, text, new, stale))
     stale_files = [r for r in results if r[3]]
     if args.check:
         for path, text, new, stale in stale_files:
-            print(runbooks.stale_report(text, new, str(path), stale), file=sys.stderr)
+            print(handwritten_runbooks.stale_report(text, new, str(path), stale), file=sys.stderr)
         n = sum(len(r[3]) for r in stale_files)
         print(f"{n} stale generated section(s) in {len(stale_files)} of {len(files)} hand-written runbook(s) "
               f"under {directory}", file=sys.stderr)
@@ -86,7 +86,7 @@ def _handwritten(catalog, args, runbooks) -> int:
         tmp.write_text(new, encoding="utf-8")
         tmp.replace(path)
         print(f"updated {path}: {', '.join(f'{b.alert} {b.part}' for b in stale)}", file=sys.stderr)
-    n_sections = sum(len(runbooks.blocks(r[2], str(r[0]), set(index.service_of))) for r in results)
+    n_sections = sum(len(handwritten_runbooks.blocks(r[2], str(r[0]), set(index.service_of))) for r in results)
     print(f"{len(stale_files)} of {len(files)} hand-written runbook(s) updated ({n_sections} generated "
           f"section(s) under {directory})", file=sys.stderr)
     return EXIT_OK

@@ -1,6 +1,6 @@
 """CloudWatch output: metric alarms, composite alarms, a dashboard and the SNS topics they notify.
 
-For services whose ``source.type`` is ``cloudwatch``, :func:`files` renders
+For services whose ``source.type`` is ``cloudwatch``, :func:`.files.files` renders
 
 - ``cloudwatch/<service>.json``: ``PutMetricAlarm`` request bodies (boto3 parameter names);
 - ``cloudwatch/<service>.composite.json``: ``PutCompositeAlarm`` bodies (children before parents);
@@ -10,19 +10,3 @@ For services whose ``source.type`` is ``cloudwatch``, :func:`files` renders
 Actions carry topic NAMES; :func:`generators.cloudwatch.actions.resolve_actions` swaps in ARNs at deploy
 time. Everything here is pure (model in, dicts out) and imports nothing from boto3/botocore.
 """
-
-from __future__ import annotations
-
-from typing import Any
-
-
-def files(rs) -> dict[str, Any]:
-    from .alarms import composite_alarms, metric_alarms, topics
-    from .dashboard import dashboard
-
-    return {
-        f"cloudwatch/{rs.name}.json": metric_alarms(rs),
-        f"cloudwatch/{rs.name}.composite.json": composite_alarms(rs),
-        f"cloudwatch/{rs.name}.dashboard.json": dashboard(rs),
-        f"cloudwatch/{rs.name}.topics.json": topics(rs),
-    }

@@ -13,7 +13,8 @@ from pathlib import PurePath
 from ..durations import format_duration as dur
 from ..promql import num
 from ..resolve import ResolvedService
-from .alarms import AlarmSpec, alarm_specs, console_url, dashboard_name
+from ..names import cloudwatch_dashboard_name
+from .alarms import AlarmSpec, alarm_specs
 
 SEVERITY_COLOR = {"page": "#d62728", "critical": "#d62728", "warning": "#ff7f0e", "ticket": "#ff7f0e",
                   "info": "#1f77b4"}
@@ -111,9 +112,7 @@ def _runbook(s: AlarmSpec, rs: ResolvedService) -> str:
 def dashboard(rs: ResolvedService) -> dict:
     """``cloudwatch/<service>.dashboard.json``: ``{"DashboardName", "DashboardBody"}`` (body as a JSON string)."""
     return {
-        "DashboardName": dashboard_name(rs),
+        "DashboardName": cloudwatch_dashboard_name(rs),
         "DashboardBody": json.dumps(dashboard_body(rs), ensure_ascii=False, separators=(",", ":")),
     }
 
-
-__all__ = ["dashboard", "dashboard_body", "console_url"]

@@ -47,11 +47,20 @@ DashboardName = Annotated[str, BeforeValidator(_dashboard_name)]
 CloudWatchName = Annotated[str, BeforeValidator(_name)]
 
 
+STANDARD_RESOLUTION = 60
+"""Seconds between datapoints of a standard-resolution metric (high resolution: 10, 20 or 30)."""
+
+
+def valid_period(p) -> bool:
+    """CloudWatch's rule for a period: 10, 20 or 30 seconds, or a multiple of 60."""
+    return isinstance(p, int) and not isinstance(p, bool) and (p in (10, 20, 30) or (p > 0 and p % 60 == 0))
+
+
 def _period(v):
     from ..durations import parse_duration
 
     s = parse_duration(v)
-    if not (s in (10, 20, 30) or (s > 0 and s % 60 == 0)):
+    if not valid_period(s):
         raise ValueError(f"{s}s is not a CloudWatch period: use 10s, 20s, 30s or a multiple of 60s")
     return s
 
@@ -74,7 +83,7 @@ class MetricOptions(Strict):
     unit: StandardUnit | None = None
     """``Unit`` on the alarm. Only set it when the metric is published with exactly this unit: an alarm
     with a Unit ignores datapoints published with another (or no) unit."""
-    period: Period = 60
+    period: Period = STANDARD_RESOLUTION
     """Resolution the metric is published at: 60s (standard) or 10s/20s/30s (high-resolution)."""
 
 

@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .mathexpr import ID_RE, ExprError, math_error, parse_math, parse_rule
-from .model import STATISTICS, TREAT_MISSING
+from .model import STATISTICS, TREAT_MISSING, valid_period
 
 DAY, WEEK = 86400, 7 * 86400
 BAND_OPERATORS = ("LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold")
@@ -132,10 +132,6 @@ def shape_errors(value, shape, path: str = "") -> list[tuple[str, str]]:
 
 
 # --- 2. CloudWatch's documented rules ---------------------------------------------------------------
-
-
-def valid_period(p) -> bool:
-    return isinstance(p, int) and not isinstance(p, bool) and (p in (10, 20, 30) or (p > 0 and p % 60 == 0))
 
 
 def _valid_stat(stat) -> bool:

@@ -6,16 +6,21 @@ Every key (``pulumi config set mlmon:<key> ...``; objects with ``--path``)::
     mlmon:environment         required; one of the catalog's environments (alerts/_defaults.yaml)
     mlmon:catalog             catalog directory, relative to the repository root (default: alerts)
     mlmon:outputs             which outputs to deploy: any of kubernetes, cloudwatch, grafana (default: all)
-    mlmon:kubernetes          {kubeconfig, context, namespace, namespaces, ruleSelectorLabels}
+    mlmon:kubernetes          {kubeconfig, context, namespace}
     mlmon:aws                 {region, profile, snsKmsKey, snsUnencryptedReason}; region is required when
                               CloudWatch alarms are deployed; snsKmsKey: how the SNS topics are encrypted
                               ("stack", the default: a customer-managed key the program creates; a key ARN,
                               id or alias of your own; "none" with snsUnencryptedReason)
-    mlmon:grafana             {url, folder, sidecarLabel}; with url AND mlmon:grafanaToken dashboards go
-                              through Grafana's API, otherwise as sidecar ConfigMaps
+    mlmon:grafana             {url}; with url AND mlmon:grafanaToken dashboards go through Grafana's API,
+                              otherwise as sidecar ConfigMaps
     mlmon:grafanaToken        Grafana service-account token (secret: pulumi config set --secret)
     mlmon:subscriptions       {<severity>: [{protocol, endpoint}]}: SNS subscriptions per severity;
                               endpoints are always handled as Pulumi secrets
+
+The stack config holds only what is about the provider, the account and secrets. What the objects look
+like in an environment (rule selector labels, namespaces, dashboard labels and folders) is catalog data
+(``alerts/_defaults.yaml``, per environment ``environment_settings.<env>``), rendered into the objects:
+the program deploys the rendered objects as they are (:data:`MOVED` names where each former key went).
 
 This module does not import Pulumi: the values come in as the plain ``{"mlmon:key": value}`` mapping that
 Pulumi hands a program (objects as JSON text), and :func:`parse` turns them into a typed object or raises
@@ -59,13 +64,6 @@ class KubernetesConfig(Strict):
     """kubeconfig context to deploy to (default: the current context)."""
     namespace: str | None = None
     """Namespace for objects that name none (the provider's default namespace)."""
-    namespaces: dict[str, EnvName] = Field(default_factory=dict)
-    """Rendered namespace -> namespace to deploy into (e.g. ``{monitoring: grafana}`` for the dashboard
-    ConfigMaps). An object that refers to its namespace elsewhere (a remediation's ``kubectl -n``, a runbook
-    command, a PromQL ``namespace=`` matcher) cannot be moved: that is an error naming the reference."""
-    rule_selector_labels: dict[str, str] = Field(default_factory=dict, alias="ruleSelectorLabels")
-    """Labels this cluster's prometheus-operator selects PrometheusRules by (its ``ruleSelector``); added
-    to every PrometheusRule. A label the render already sets to another value is an error."""
 
 
 SNS_KEY_STACK = "stack"
@@ -89,12 +87,8 @@ class AwsConfig(Strict):
 
 class GrafanaConfig(Strict):
     url: str | None = None
-    """Grafana's base URL; with ``mlmon:grafanaToken`` dashboards are delivered through its API."""
-    folder: str = "mlmon"
-    """Folder (title) the dashboards go into when delivered through the API."""
-    sidecar_label: str = Field("grafana_dashboard", alias="sidecarLabel")
-    """The label that marks dashboard ConfigMaps for Grafana's sidecar (kube-prometheus-stack's
-    default); these ConfigMaps are not deployed when dashboards go through the API instead."""
+    """Grafana's base URL; with ``mlmon:grafanaToken`` dashboards are delivered through its API (into the
+    folder the catalog renders for each dashboard), and their sidecar ConfigMaps are not deployed."""
 
 
 class Subscription(Strict):
@@ -119,6 +113,27 @@ class StackConfig(Strict):
 
     def deploys(self, output: str) -> bool:
         return output in self.outputs
+
+
+MOVED = {
+    ("kubernetes", "ruleSelectorLabels"): "rule_labels",
+    ("kubernetes", "namespaces"): "namespaces",
+    ("grafana", "folder"): "dashboard_folder",
+    ("grafana", "sidecarLabel"): "dashboard_labels",
+}
+"""Stack config keys that became catalog data: (object, key) -> the ``_defaults.yaml`` setting (catalog-wide,
+or per environment under ``environment_settings.<env>``)."""
+
+
+def _moved(raw: dict) -> list[tuple[str, str]]:
+    out = []
+    for (obj, key), setting in MOVED.items():
+        block = raw.get(obj)
+        if isinstance(block, dict) and key in block:
+            out.append((f"{PROJECT}:{obj}.{key}", (
+                f"moved to the catalog: set `{setting}` in alerts/_defaults.yaml (for one environment: "
+                f"`environment_settings.<env>.{setting}`), so that what mlmon render shows is what is deployed")))
+    return out
 
 
 def _decode(value: Any) -> Any:
@@ -153,7 +168,9 @@ def parse(values: dict[str, Any], source: str = "stack config", secret_keys: set
     """
     prefix = f"{PROJECT}:"
     raw = {k[len(prefix):]: _decode(v) for k, v in values.items() if k.startswith(prefix)}
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = _moved(raw)
+    if problems:
+        raise StackConfigError(source, problems)
     try:
         cfg = StackConfig.model_validate(raw)
     except ValidationError as exc:

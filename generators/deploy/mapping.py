@@ -1,7 +1,8 @@
 """Artifact objects -> arguments of typed Pulumi resources. Pure functions; no Pulumi import.
 
-Kubernetes manifests map by ``(apiVersion, kind)`` through :data:`KUBERNETES_KINDS`; every top-level field
-of a manifest must be one the resource takes (an unknown kind or field is an error, never dropped).
+The mapping is by type only: Kubernetes manifests map by ``(apiVersion, kind)`` through
+:data:`KUBERNETES_KINDS`, unchanged; every top-level field of a manifest must be one the resource takes (an
+unknown kind or field is an error, never dropped).
 CloudWatch request bodies (boto3 parameter names) map field by field to the pulumi-aws arguments through
 :data:`METRIC_ALARM`, :data:`COMPOSITE_ALARM` and :data:`DASHBOARD`; an unknown parameter is an error.
 """
@@ -9,9 +10,12 @@ CloudWatch request bodies (boto3 parameter names) map field by field to the pulu
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from ..names import DASHBOARD_COMPONENT
 
 
 class MappingError(ValueError):
@@ -77,15 +81,9 @@ class KubeObject:
         return out
 
 
-def kube_object(manifest: dict, where: str, *, namespaces: dict[str, str] | None = None,
-                rule_labels: dict[str, str] | None = None) -> KubeObject:
-    """Map one manifest, applying the deploy-time settings of the stack: ``namespaces`` (rendered namespace
-    -> deployed namespace, also in RoleBinding subjects) and ``rule_labels`` (added to PrometheusRules).
-    The manifest itself is not modified.
-
-    A namespace is only moved when nothing else in the object refers to it (a kubectl ``-n``/``--namespace``
-    in a remediation's arguments or a runbook annotation, a PromQL ``namespace="..."`` matcher): such an
-    object would act on the old namespace after the move, so it is an error instead."""
+def kube_object(manifest: dict, where: str) -> KubeObject:
+    """Map one rendered manifest to its typed resource, as it is: the program changes no field (namespaces,
+    labels and folders are rendered from the catalog's per-environment settings)."""
     if not isinstance(manifest, dict):
         raise MappingError(f"{where}: expected a Kubernetes object (mapping), got {type(manifest).__name__}")
     api_version, kind_name = manifest.get("apiVersion"), manifest.get("kind")
@@ -103,82 +101,36 @@ def kube_object(manifest: dict, where: str, *, namespaces: dict[str, str] | None
         raise MappingError(f"{where}: {kind_name} {name}: field(s) {', '.join(unknown)} are not deployed by "
                            f"kubernetes {kind.resource} (known: {', '.join(kind.fields)})")
     args = {kind.fields[k]: copy.deepcopy(v) for k, v in manifest.items() if k in kind.fields}
-    namespaces = namespaces or {}
-    if meta.get("namespace") in namespaces and namespaces[meta["namespace"]] != meta["namespace"]:
-        old = meta["namespace"]
-        ref = _namespace_reference(manifest, old)
-        if ref is not None:
-            path, text = ref
-            raise MappingError(
-                f"{where}: {kind_name} {name} refers to its namespace {old!r} in {path} ({text!r}); moving it "
-                f"to {namespaces[old]!r} at deploy time (mlmon:kubernetes.namespaces) would leave that "
-                f"reference pointing at {old!r}. Deploy {old!r} unmapped, or change the namespace in the "
-                "catalog so the render writes it everywhere")
-        meta["namespace"] = namespaces[old]
-    if kind_name == "RoleBinding":
-        for subject in args.get("subjects") or []:
-            if subject.get("namespace") in namespaces:
-                subject["namespace"] = namespaces[subject["namespace"]]
-    if kind_name == "PrometheusRule" and rule_labels:
-        labels = meta.setdefault("labels", {})
-        for k, v in rule_labels.items():
-            if k in labels and labels[k] != v:
-                raise MappingError(f"{where}: PrometheusRule {name} has label {k}={labels[k]!r} from the "
-                                   f"catalog but the stack's ruleSelectorLabels want {k}={v!r}")
-            labels[k] = v
     ns = meta.get("namespace")
     return KubeObject(kind, api_version, kind_name, f"{ns}/{name}" if ns else name, meta, args)
 
 
-def _namespace_reference(manifest: dict, ns: str) -> tuple[str, str] | None:
-    """The first place (path, text) where ``manifest`` names namespace ``ns`` in its content, besides
-    ``metadata.namespace`` and RoleBinding subjects (which the mapping rewrites): a kubectl ``-n ns`` /
-    ``--namespace=ns`` argument or command, or a PromQL ``namespace="ns"`` matcher."""
-    pattern = re.compile(r'(?:(?<![\w-])-n[\s=]+|--namespace[\s=]+|\bnamespace\s*=~?\s*"?)'
-                         + re.escape(ns) + r'(?![\w.-])')
-
-    def walk(v, path):
-        if isinstance(v, dict):
-            for k, x in v.items():
-                if path == "metadata" and k == "namespace":
-                    continue
-                if path.startswith("subjects[") and k == "namespace":
-                    continue
-                found = walk(x, f"{path}.{k}" if path else str(k))
-                if found:
-                    return found
-        elif isinstance(v, list):
-            for i, x in enumerate(v):
-                found = walk(x, f"{path}[{i}]")
-                if found:
-                    return found
-        elif isinstance(v, str):
-            m = pattern.search(v)
-            if m:
-                return path, v[max(0, m.start() - 40):m.end() + 10]
-        return None
-
-    found = walk(manifest, "")
-    if found:
-        return found
-    return _argv_reference(manifest, ns, "")
+def is_dashboard_configmap(manifest: dict) -> bool:
+    """A dashboard ConfigMap, as the render labels it (``app.kubernetes.io/component: dashboard``)."""
+    labels = ((manifest or {}).get("metadata") or {}).get("labels") or {}
+    return manifest.get("kind") == "ConfigMap" and labels.get("app.kubernetes.io/component") == DASHBOARD_COMPONENT
 
 
-def _argv_reference(v, ns: str, path: str) -> tuple[str, str] | None:
-    """``["-n", ns]`` / ``["--namespace", ns]`` as separate items of a list (container args/command)."""
-    if isinstance(v, dict):
-        for k, x in v.items():
-            found = _argv_reference(x, ns, f"{path}.{k}" if path else str(k))
-            if found:
-                return found
-    elif isinstance(v, list):
-        for i, x in enumerate(v):
-            if x in ("-n", "--namespace") and i + 1 < len(v) and v[i + 1] == ns:
-                return f"{path}[{i}]", f"{x} {ns}"
-            found = _argv_reference(x, ns, f"{path}[{i}]")
-            if found:
-                return found
-    return None
+def dashboard_configmaps(artifacts) -> list[KubeObject]:
+    out = []
+    for a in artifacts:
+        if a.path.startswith("kubernetes/"):
+            for i, m in enumerate(a.content if a.multi else [a.content]):
+                if isinstance(m, dict) and is_dashboard_configmap(m):
+                    out.append(kube_object(m, f"{a.path} (document {i + 1})"))
+    return out
+
+
+def uids_in_configmap(o: KubeObject) -> list[str]:
+    out = []
+    for text in (o.args.get("data") or {}).values():
+        try:
+            doc = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("uid"), str):
+            out.append(doc["uid"])
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

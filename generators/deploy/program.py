@@ -5,7 +5,7 @@
    ``mlmon render`` writes files from — for the stack's environment;
 3. map every artifact object to a typed resource (:func:`plan`, pure: every error is raised here, before
    any resource is declared);
-4. declare them (:func:`declare`): explicit providers, one ``mlmon:index:Service`` component per service as
+4. declare them (:func:`generators.deploy.declare.declare`): explicit providers, one ``mlmon:index:Service`` component per service as
    parent, alarm actions wired to the SNS topics' ARNs; export the stack outputs.
 
 Declaration order (and ``depends_on``) follows what CloudWatch needs: Kubernetes objects and SNS topics,
@@ -17,16 +17,15 @@ these dependencies, not by declaration order.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import mapping
-from .config import PROJECT, SNS_KEY_NONE, SNS_KEY_STACK, StackConfig, check_against_catalog, parse
-from .mapping import ACTION_KEYS, MappingError
+from .config import StackConfig, check_against_catalog, parse
+from .declare import declare
+from .mapping import MappingError, dashboard_configmaps, is_dashboard_configmap, uids_in_configmap
 
-COMPONENT_TYPE = f"{PROJECT}:index:Service"
 SHARED = "shared"
 """Component name for artifacts that belong to no single service (e.g. hand-written dashboards)."""
 
@@ -53,12 +52,13 @@ class ServicePlan:
     alarms: list[Alarm] = field(default_factory=list)
     composites: list[Alarm] = field(default_factory=list)
     cw_dashboards: list[dict] = field(default_factory=list)
-    grafana: list[tuple[str, dict]] = field(default_factory=list)
+    grafana: list[tuple[str, dict, str]] = field(default_factory=list)
+    """``(uid, dashboard, folder title)`` delivered through Grafana's API."""
     alerts: list[str] = field(default_factory=list)
     """Prometheus alert names in this service's PrometheusRules (a stack output)."""
     ssm: list[dict] = field(default_factory=list)
     """``CreateDocument`` bodies of ``ssm/<service>.json`` and the on-call policy of ``ssm/<service>.policy.json``
-    (``{"policy": ...}``), deployed by :func:`declare_ssm`."""
+    (``{"policy": ...}``), deployed by :func:`.declare.declare_ssm`."""
 
 
 @dataclass
@@ -72,10 +72,14 @@ class Plan:
         return self.services.setdefault(name or SHARED, ServicePlan(name or SHARED))
 
 
-def plan(cfg: StackConfig, artifacts) -> Plan:
+def plan(cfg: StackConfig, artifacts, folder_annotation: str = "grafana_folder") -> Plan:
     """Every resource to declare, from the rendered ``artifacts``. Pure; raises MappingError on anything
-    the program cannot deploy faithfully."""
+    the program cannot deploy faithfully. ``folder_annotation`` (the catalog's
+    ``dashboard_folder_annotation`` in this environment) is where the rendered dashboard ConfigMaps hold
+    their Grafana folder, which API delivery uses too."""
     p = Plan(cfg.environment, {}, [])
+    folders = {uid: (cm.metadata.get("annotations") or {}).get(folder_annotation)
+               for cm in dashboard_configmaps(artifacts) for uid in uids_in_configmap(cm)}
     sidecar = []  # Grafana dashboards that the sidecar ConfigMaps should carry
     for a in artifacts:
         top = a.path.split("/", 1)[0] + "/"
@@ -86,7 +90,7 @@ def plan(cfg: StackConfig, artifacts) -> Plan:
         elif top == "cloudwatch/":
             _plan_cloudwatch(cfg, p, a)
         elif top == "grafana/":
-            if _plan_grafana(cfg, p, a):
+            if _plan_grafana(cfg, p, a, folders):
                 sidecar.append(a)
         elif top == "ssm/":
             plan_ssm(cfg, p, a)
@@ -94,8 +98,7 @@ def plan(cfg: StackConfig, artifacts) -> Plan:
             raise MappingError(f"{a.path}: the Pulumi program does not know how to deploy artifacts under "
                                f"{top} (generators/deploy/program.py: plan)")
     carried = {uid for sp in p.services.values() for o in sp.kube
-               if o.kind_name == "ConfigMap" and cfg.grafana.sidecar_label in (o.metadata.get("labels") or {})
-               for uid in _uids_in_configmap(o)}
+               if is_dashboard_configmap(o.manifest()) for uid in uids_in_configmap(o)}
     for a in sidecar:
         uid = a.content.get("uid") if isinstance(a.content, dict) else None
         if uid in carried:
@@ -117,8 +120,7 @@ def _plan_kubernetes(cfg: StackConfig, p: Plan, a) -> None:
     sp = p.service(a.service)
     for i, manifest in enumerate(docs):
         where = f"{a.path} (document {i + 1})"
-        labels = ((manifest or {}).get("metadata") or {}).get("labels") or {}
-        if manifest.get("kind") == "ConfigMap" and cfg.grafana.sidecar_label in labels:
+        if isinstance(manifest, dict) and is_dashboard_configmap(manifest):
             name = (manifest.get("metadata") or {}).get("name")
             if not cfg.deploys("grafana"):
                 p.skipped.append((f"{a.path} ConfigMap {name}", "outputs does not include grafana"))
@@ -126,8 +128,7 @@ def _plan_kubernetes(cfg: StackConfig, p: Plan, a) -> None:
             if cfg.grafana_api:
                 p.skipped.append((f"{a.path} ConfigMap {name}", "dashboards go through Grafana's API"))
                 continue
-        obj = mapping.kube_object(manifest, where, namespaces=cfg.kubernetes.namespaces,
-                                  rule_labels=cfg.kubernetes.rule_selector_labels)
+        obj = mapping.kube_object(manifest, where)
         sp.kube.append(obj)
         if obj.kind_name == "PrometheusRule":
             for group in (obj.args.get("spec") or {}).get("groups") or []:
@@ -163,8 +164,9 @@ def _as_list(a) -> list:
     return a.content
 
 
-def _plan_grafana(cfg: StackConfig, p: Plan, a) -> bool:
-    """Plan one Grafana dashboard for the API; True when it is left to the sidecar ConfigMaps instead."""
+def _plan_grafana(cfg: StackConfig, p: Plan, a, folders: dict) -> bool:
+    """Plan one Grafana dashboard for the API (into the folder its rendered ConfigMap names); True when it is
+    left to the sidecar ConfigMaps instead."""
     if not cfg.deploys("grafana"):
         p.skipped.append((a.path, "outputs does not include grafana"))
         return False
@@ -173,7 +175,10 @@ def _plan_grafana(cfg: StackConfig, p: Plan, a) -> bool:
     if not isinstance(a.content, dict):
         raise MappingError(f"{a.path}: expected a Grafana dashboard JSON object")
     uid = a.content.get("uid") or a.path.rsplit("/", 1)[1].removesuffix(".json")
-    p.service(a.service).grafana.append((uid, a.content))
+    if not folders.get(uid):
+        raise MappingError(f"{a.path}: no rendered dashboard ConfigMap names its Grafana folder (annotation "
+                           "dashboard_folder_annotation of the catalog); the program does not invent one")
+    p.service(a.service).grafana.append((uid, a.content, folders[uid]))
     return False
 
 
@@ -194,32 +199,6 @@ def plan_ssm(cfg: StackConfig, p: Plan, a) -> None:
         if missing:
             raise MappingError(f"{a.path}[{i}]: a CreateDocument body needs {', '.join(sorted(missing))}")
         sp.ssm.append({"document": body, "where": f"{a.path}[{i}]"})
-
-
-def declare_ssm(sp: ServicePlan, opts, count) -> tuple[list[str], list[str]]:
-    """Declare the service's SSM documents (``aws.ssm.Document``, exactly the rendered bodies) and on-call's
-    managed IAM policy (``aws.iam.Policy``, to be attached to the on-call role); returns their names."""
-    import json as _json
-
-    import pulumi_aws as aws
-
-    docs, policies = [], []
-    for item in sp.ssm:
-        if "document" in item:
-            b = item["document"]
-            aws.ssm.Document(b["Name"], name=b["Name"], content=b["Content"], document_type=b["DocumentType"],
-                             document_format=b["DocumentFormat"], target_type=b.get("TargetType"),
-                             tags={t["Key"]: t["Value"] for t in b.get("Tags", [])}, opts=opts)
-            count("aws:ssm/document:Document")
-            docs.append(b["Name"])
-        else:
-            name = f"{sp.name}-ssm-remediations"
-            aws.iam.Policy(name, name=name, policy=_json.dumps(item["policy"], indent=2),
-                           description=f"Run the SSM remediation documents of {sp.name} on its instances (mlmon)",
-                           opts=opts)
-            count("aws:iam/policy:Policy")
-            policies.append(name)
-    return docs, policies
 
 
 def _check_topics(p: Plan) -> None:
@@ -267,229 +246,8 @@ def _check_unique(p: Plan) -> None:
             add("CompositeAlarm", a.args["alarm_name"], a.where)
         for d in sp.cw_dashboards:
             add("Dashboard", d["dashboard_name"], sp.name)
-        for uid, _ in sp.grafana:
+        for uid, _, _ in sp.grafana:
             add("grafana", uid, sp.name)
-
-
-# ----------------------------------------------------------------------------------------------
-# declaring resources (imports Pulumi)
-
-
-def declare(cfg: StackConfig, p: Plan) -> dict[str, Any]:
-    """Declare every planned resource; returns the stack outputs."""
-    import pulumi
-
-    def provider_opts(parent, provider, **kw):
-        return pulumi.ResourceOptions(parent=parent, provider=provider, **kw)
-
-    services = [sp for sp in p.services.values()]
-    counts: dict[str, int] = {}
-
-    def count(token: str, n: int = 1):
-        counts[token] = counts.get(token, 0) + n
-
-    k8s_provider = aws_provider = grafana_provider = None
-    if any(sp.kube for sp in services):
-        import pulumi_kubernetes as k8s
-
-        kc = cfg.kubernetes
-        k8s_provider = k8s.Provider(
-            "kubernetes",
-            kubeconfig=pulumi.Output.secret(kc.kubeconfig) if kc.kubeconfig else None,
-            context=kc.context, namespace=kc.namespace)
-    topic_count = sum(len(sp.topics) for sp in services)
-    if topic_count or any(sp.alarms or sp.composites or sp.cw_dashboards or sp.ssm for sp in services):
-        import pulumi_aws as aws
-
-        aws_provider = aws.Provider("aws", region=cfg.aws.region, profile=cfg.aws.profile)
-    if any(sp.grafana for sp in services):
-        import pulumiverse_grafana as grafana
-
-        grafana_provider = grafana.Provider("grafana", url=cfg.grafana.url,
-                                            auth=pulumi.Output.secret(cfg.grafana_token))
-        folder = grafana.oss.Folder("mlmon-folder", title=cfg.grafana.folder,
-                                    uid=_slug(cfg.grafana.folder),
-                                    opts=pulumi.ResourceOptions(provider=grafana_provider))
-        count("grafana:oss/folder:Folder")
-
-    topic_encryption = _topic_encryption(cfg, aws_provider, count) if topic_count else {}
-    arn_by_topic: dict[str, Any] = {}
-    subscriptions_out: dict[str, list] = {}
-    alarm_names: list[str] = []
-    cw_dashboards: list[str] = []
-    dashboard_uids: list[str] = []
-    alert_names: list[str] = []
-    ssm_documents: list[str] = []
-    iam_policies: list[str] = []
-
-    components = {sp.name: pulumi.ComponentResource(COMPONENT_TYPE, sp.name, None, None) for sp in services}
-    alarms_by_name: dict[str, Any] = {}
-
-    # 1. Kubernetes objects, SNS topics and subscriptions, metric alarms
-    for sp in services:
-        component = components[sp.name]
-        for o in sp.kube:
-            _declare_kube(o, provider_opts(component, k8s_provider))
-            count(o.kind.type_token)
-        alert_names.extend(sp.alerts)
-        if sp.ssm:
-            docs, policies = declare_ssm(sp, provider_opts(component, aws_provider), count)
-            ssm_documents.extend(docs)
-            iam_policies.extend(policies)
-        for topic_name, severity in sp.topics:
-            if topic_name in arn_by_topic:
-                continue
-            import pulumi_aws as aws
-
-            topic = aws.sns.Topic(topic_name, name=topic_name, **topic_encryption,
-                                  opts=provider_opts(component, aws_provider))
-            count("aws:sns/topic:Topic")
-            arn_by_topic[topic_name] = topic.arn
-            for i, sub in enumerate(cfg.subscriptions.get(severity, ())):
-                aws.sns.TopicSubscription(
-                    f"{topic_name}-{sub.protocol}-{i}", topic=topic.arn, protocol=sub.protocol,
-                    endpoint=pulumi.Output.secret(sub.endpoint), opts=provider_opts(component, aws_provider))
-                count("aws:sns/topicSubscription:TopicSubscription")
-                subscriptions_out.setdefault(topic_name, []).append(
-                    {"protocol": sub.protocol, "endpoint": sub.endpoint})
-    for sp in services:
-        for alarm in sp.alarms:
-            import pulumi_aws as aws
-
-            args = {**alarm.args, **_actions(alarm.body, arn_by_topic, ACTION_ARGS_METRIC)}
-            alarms_by_name[alarm.args["name"]] = aws.cloudwatch.MetricAlarm(
-                alarm.args["name"], **args, opts=provider_opts(components[sp.name], aws_provider))
-            count("aws:cloudwatch/metricAlarm:MetricAlarm")
-            alarm_names.append(alarm.args["name"])
-    # 2. composite alarms in file order: each after (and depending on) the alarms its rule names
-    for sp in services:
-        for alarm in sp.composites:
-            import pulumi_aws as aws
-
-            args = {**alarm.args, **_actions(alarm.body, arn_by_topic, ACTION_ARGS_METRIC)}
-            children = [alarms_by_name[c] for c in alarm.children]
-            alarms_by_name[alarm.args["alarm_name"]] = aws.cloudwatch.CompositeAlarm(
-                alarm.args["alarm_name"], **args,
-                opts=provider_opts(components[sp.name], aws_provider, depends_on=children))
-            count("aws:cloudwatch/compositeAlarm:CompositeAlarm")
-            alarm_names.append(alarm.args["alarm_name"])
-    # 3. dashboards: CloudWatch (after the service's alarms, which its widgets may show), then Grafana
-    for sp in services:
-        component = components[sp.name]
-        own_alarms = [alarms_by_name[a.args["name"]] for a in sp.alarms] + \
-                     [alarms_by_name[a.args["alarm_name"]] for a in sp.composites]
-        for d in sp.cw_dashboards:
-            import pulumi_aws as aws
-
-            aws.cloudwatch.Dashboard(d["dashboard_name"], **d,
-                                     opts=provider_opts(component, aws_provider, depends_on=own_alarms))
-            count("aws:cloudwatch/dashboard:Dashboard")
-            cw_dashboards.append(d["dashboard_name"])
-        for uid, dashboard in sp.grafana:
-            import pulumiverse_grafana as grafana
-
-            grafana.oss.Dashboard(uid, config_json=json.dumps(dashboard, ensure_ascii=False),
-                                  folder=folder.uid, overwrite=True,
-                                  opts=provider_opts(component, grafana_provider))
-            count("grafana:oss/dashboard:Dashboard")
-            dashboard_uids.append(uid)
-        for o in sp.kube:
-            if o.kind_name == "ConfigMap" and cfg.grafana.sidecar_label in (o.metadata.get("labels") or {}):
-                dashboard_uids.extend(_uids_in_configmap(o))
-        components[sp.name].register_outputs({"alerts": list(sp.alerts)} if sp.alerts else {})
-
-    return {
-        "environment": cfg.environment,
-        "counts": dict(sorted(counts.items())),
-        "alertNames": sorted(alert_names),
-        "alarmNames": sorted(alarm_names),
-        "dashboardUids": sorted(set(dashboard_uids)),
-        "cloudwatchDashboards": sorted(cw_dashboards),
-        "topicArns": dict(sorted(arn_by_topic.items())),
-        "ssmDocuments": sorted(ssm_documents),
-        "iamPolicies": sorted(iam_policies),
-        "subscriptions": pulumi.Output.secret(subscriptions_out),
-        "skipped": [f"{what}: {why}" for what, why in p.skipped],
-    }
-
-
-SNS_KEY_NAME = "mlmon-sns"
-"""Logical name of the stack's SNS key and of its alias (``alias/mlmon-sns-<environment>``)."""
-
-
-def _topic_encryption(cfg: StackConfig, aws_provider, count) -> dict[str, Any]:
-    """The encryption arguments of every SNS topic (``mlmon:aws.snsKmsKey``): the stack's own
-    customer-managed key (declared here), a key of the user's, or no key and a tag saying why."""
-    import pulumi
-    import pulumi_aws as aws
-
-    key = cfg.aws.sns_kms_key
-    if key == SNS_KEY_NONE:
-        return {"tags": {mapping.UNENCRYPTED_TAG: cfg.aws.sns_unencrypted_reason}}
-    if key != SNS_KEY_STACK:
-        return {"kms_master_key_id": key}
-    opts = pulumi.ResourceOptions(provider=aws_provider)
-    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider))
-    kms_key = aws.kms.Key(
-        SNS_KEY_NAME, description=f"mlmon {cfg.environment}: SNS topics of the CloudWatch alarm notifications",
-        enable_key_rotation=True, deletion_window_in_days=30,
-        policy=identity.account_id.apply(lambda account: json.dumps(mapping.sns_key_policy(account))), opts=opts)
-    aws.kms.Alias(SNS_KEY_NAME, name=f"alias/{SNS_KEY_NAME}-{cfg.environment}", target_key_id=kms_key.key_id,
-                  opts=opts)
-    count("aws:kms/key:Key")
-    count("aws:kms/alias:Alias")
-    return {"kms_master_key_id": kms_key.arn}
-
-
-ACTION_ARGS_METRIC = {"AlarmActions": "alarm_actions", "OKActions": "ok_actions",
-                      "InsufficientDataActions": "insufficient_data_actions"}
-
-
-def _actions(body: dict, arn_by_topic: dict, names: dict) -> dict:
-    """The action arguments of ``body`` with topic names resolved to the topics' ARN outputs, through
-    ``generators.cloudwatch.actions.resolve_actions`` (the CloudWatch generator's own resolver; entries
-    that already are ARNs stay as they are)."""
-    present = [k for k in ACTION_KEYS if k in body]
-    if not present:
-        return {}
-    import pulumi
-
-    from ..cloudwatch.actions import resolve_actions
-
-    topics = mapping.action_topics(body)
-    resolved = pulumi.Output.all(*[arn_by_topic[t] for t in topics]).apply(
-        lambda arns: resolve_actions(body, dict(zip(topics, arns))))
-    return {names[k]: resolved.apply(lambda b, k=k: list(b[k])) for k in present}
-
-
-def _declare_kube(o: mapping.KubeObject, opts) -> None:
-    import pulumi_kubernetes as k8s
-
-    cls: Any = k8s
-    for part in o.kind.resource.split("."):
-        cls = getattr(cls, part)
-    if o.kind.custom:
-        cls(o.name, api_version=o.api_version, kind=o.kind_name, metadata=o.metadata, opts=opts, **o.args)
-    else:
-        cls(o.name, metadata=o.metadata, opts=opts, **o.args)
-
-
-def _uids_in_configmap(o: mapping.KubeObject) -> list[str]:
-    out = []
-    for text in (o.args.get("data") or {}).values():
-        try:
-            doc = json.loads(text)
-        except (TypeError, ValueError):
-            continue
-        if isinstance(doc, dict) and isinstance(doc.get("uid"), str):
-            out.append(doc["uid"])
-    return out
-
-
-def _slug(text: str) -> str:
-    out = "".join(c if c.isalnum() else "-" for c in text.lower())
-    out = "-".join(part for part in out.split("-") if part)
-    return out[:40] or "mlmon"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -511,6 +269,7 @@ def main(root: str | Path) -> dict[str, Any]:
 
     from ..loader import load_catalog
     from ..render import render
+    from ..resolve import deployment
 
     stack = pulumi.get_stack()
     source = f"stack {stack!r}, stacks/Pulumi.{stack}.yaml"
@@ -518,7 +277,8 @@ def main(root: str | Path) -> dict[str, Any]:
     cfg = parse(values, source, secret)
     catalog = load_catalog(Path(root) / cfg.catalog)
     check_against_catalog(cfg, catalog, source)
-    p = plan(cfg, render(catalog, cfg.environment))
+    settings = deployment(catalog.defaults, cfg.environment)
+    p = plan(cfg, render(catalog, cfg.environment), settings.dashboard_folder_annotation)
     outputs = declare(cfg, p)
     for k, v in outputs.items():
         pulumi.export(k, v)

@@ -42,8 +42,12 @@ class Known:
     def from_catalog(cls, catalog, recorded: set[str] = frozenset()) -> "Known":
         k = cls(metrics=set(BUILTIN_METRICS) | set(recorded))
         for s in catalog.services:
-            if s.source.type == "cloudwatch":
-                k.cloudwatch.setdefault(s.source.namespace, set()).update(s.metrics)
+            if s.source.type == "cloudwatch":  # each metric under its CloudWatch namespace and name
+                k.cloudwatch.setdefault(s.source.namespace, set())
+                for name, decl in s.metrics.items():
+                    o = decl.cloudwatch
+                    k.cloudwatch.setdefault(o.namespace if o and o.namespace else s.source.namespace,
+                                            set()).add(o.name if o and o.name else name)
                 continue
             k.metrics.update(s.metrics)
             k.metrics.update(s.external_metrics)

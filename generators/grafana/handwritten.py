@@ -5,11 +5,13 @@ mlmon adds one more: ``service = "<catalog service>"`` — the service the dashb
 goes into ``kubernetes/<service>.yaml``, its thresholds and queries come from that service).
 
 Two stages, kept apart:
-- :func:`load_dashboards` (I/O): reads and runs every module for one environment, with
-  :mod:`.helpers` answering threshold/query questions for that environment; every problem (syntax error,
-  exception, missing ``dashboard`` or ``service``, unknown service, bad uid) is reported with the file
-  (and line) as a :class:`~generators.errors.CatalogError`;
-- :func:`render_handwritten` (pure): loaded dashboards -> current-schema JSON and ConfigMaps.
+- :func:`.sources.read_sources` (I/O, when the catalog is loaded): reads and compiles every module into a
+  :class:`DashboardSource` held by the :class:`~generators.model.Catalog`; a syntax error is a catalog error;
+- :func:`render_handwritten` (called by ``render`` with the environment; no I/O): runs every loaded module with
+  :mod:`.helpers` answering threshold/query questions from that catalog and environment, then turns the
+  dashboards into current-schema JSON and ConfigMaps. Every problem (exception, missing ``dashboard`` or
+  ``service``, unknown service, bad uid) is reported with the file (and line) as a
+  :class:`~generators.errors.CatalogError`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CatalogError, Problem
-from ..model import Catalog
 
-PATTERN = "*.dashboard.py"
 _UID = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -33,11 +33,6 @@ class LoadedDashboard:
     dashboard: dict  # grafanalib's JSON (before modernize)
 
 
-def dashboards_dir(catalog: Catalog) -> Path:
-    """``dashboards/`` next to the catalog directory (``alerts/`` -> ``dashboards/``)."""
-    return Path(catalog.root).parent / "dashboards"
-
-
 def _line_in(exc: BaseException, filename: str) -> int | None:
     line = None
     for frame in traceback.extract_tb(exc.__traceback__):
@@ -46,36 +41,23 @@ def _line_in(exc: BaseException, filename: str) -> int | None:
     return line
 
 
-def load_dashboards(directory: Path, catalog: Catalog, env: str) -> list[LoadedDashboard]:
-    """Run every ``*.dashboard.py`` in ``directory`` for ``env`` (none when the directory is missing)."""
+def run_sources(catalog, env: str) -> list[LoadedDashboard]:
+    """Run every loaded dashboard module of ``catalog`` for ``env``, the helpers answering from them."""
     from grafanalib.core import Dashboard
 
     from . import helpers
     from .modern import to_json
 
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
     known = {s.service for s in catalog.services}
     problems: list[Problem] = []
     out: list[LoadedDashboard] = []
     with helpers.rendering(catalog, env):
-        for path in sorted(directory.glob(PATTERN)):
-            rel = str(path)
-            fname = str(path.resolve())
+        for src in catalog.dashboards:
+            rel, fname = src.file, src.filename
+            stem = Path(rel).name[: -len(".py")]
+            ns: dict = {"__name__": "mlmon_dashboard_" + re.sub(r"\W", "_", stem), "__file__": fname}
             try:
-                source = path.read_text(encoding="utf-8")
-                code = compile(source, fname, "exec")
-            except SyntaxError as exc:
-                problems.append(Problem(rel, "", f"not valid Python: {exc.msg}", exc.lineno))
-                continue
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(Problem(rel, "", f"cannot read: {exc}"))
-                continue
-            ns: dict = {"__name__": "mlmon_dashboard_" + re.sub(r"\W", "_", path.name[: -len(".py")]),
-                        "__file__": fname}
-            try:
-                exec(code, ns)  # noqa: S102 - running the dashboard module is the point
+                exec(src.code, ns)  # noqa: S102 - running the dashboard module is the point
             except Exception as exc:  # any error in user code: name the file and line
                 msg = str(exc).strip() or exc.__class__.__name__
                 problems.append(Problem(rel, "", f"raised {exc.__class__.__name__}: {msg} "
@@ -118,14 +100,18 @@ def load_dashboards(directory: Path, catalog: Catalog, env: str) -> list[LoadedD
     return out
 
 
-def render_handwritten(catalog: Catalog, resolved: list, loaded: list[LoadedDashboard]) -> list:
-    """Current-schema JSON and a ConfigMap for every loaded dashboard of a rendered service (pure)."""
-    from ..alertmeta import dashboard_uid
-    from ..render import Artifact
+def render_handwritten(catalog, resolved: list) -> list:
+    """``CATALOG_GENERATORS`` entry: current-schema JSON and a ConfigMap for every hand-written dashboard of a
+    rendered service, its module run for the environment being rendered."""
+    from ..names import dashboard_uid
+    from ..artifact import Artifact
     from .build import CLOUDWATCH, PROMETHEUS
     from .configmap import configmap
     from .modern import modernize
 
+    if not resolved or not catalog.dashboards:
+        return []
+    loaded = run_sources(catalog, resolved[0].env)
     by_name = {rs.name: rs for rs in resolved}
     generated = {dashboard_uid(s.service): s.service for s in catalog.services}
     seen: dict[str, str] = {}
@@ -147,8 +133,7 @@ def render_handwritten(catalog: Catalog, resolved: list, loaded: list[LoadedDash
         j = modernize(d.dashboard, PROMETHEUS if rs.is_prometheus else CLOUDWATCH)
         j["tags"] = list(dict.fromkeys(list(j.get("tags", [])) + ["mlmon", rs.name, rs.env]))
         out.append(Artifact(f"grafana/{uid}.json", j, rs.name))
-        out.append(Artifact(f"kubernetes/{rs.name}.yaml", [configmap(j, rs.name, rs.service.team, rs.env,
-                                                                     rs.defaults)], rs.name, multi=True))
+        out.append(Artifact(f"kubernetes/{rs.name}.yaml", [configmap(j, rs)], rs.name, multi=True))
     if problems:
         raise CatalogError(problems)
     return out

@@ -6,9 +6,11 @@ expression comes from the catalog through these functions, for the environment b
     dashboard = Dashboard(title="RL Feedback Loop", uid="rl-feedback-loop", templating=templates(service),
                           panels=[monitor_panel(service, "RLFeedbackQueueDepth", (0, 0, 12, 8))])
 
-``env`` defaults to the environment ``mlmon render`` is rendering. Outside a render (e.g. grafanalib's own
-``generate-dashboard``), the catalog is loaded from ``$MLMON_CATALOG`` (default ``alerts``) and the
-environment is ``$MLMON_ENV`` (default: the catalog's first environment).
+``env`` defaults to the environment ``mlmon render`` is rendering: during a render the helpers answer from the
+catalog and environment of that render (:func:`rendering`, set for the duration of the module only). Outside a
+render (e.g. grafanalib's own ``generate-dashboard``) they answer from the catalog named by ``$MLMON_CATALOG``
+(default ``alerts``) in ``$MLMON_ENV`` (default: its first environment), read when a helper is called, never
+remembered as the answer of a later render.
 """
 
 from __future__ import annotations
@@ -17,16 +19,22 @@ import contextlib
 import contextvars
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from grafanalib.core import GridPos, Target, TimeSeries  # noqa: F401  (re-exported for dashboard modules)
 
 from .. import alertmeta
+from ..cloudwatch.plans import metric_ref
+from ..kinds import ratio, signals
+from ..names import dashboard_uid
 from ..promql import selector as _selector
 from ..resolve import ResolvedService, alert_names, resolve_service
 from . import build
 from . import thresholds as th
 from .build import CLOUDWATCH, PROMETHEUS, prom_target, row, table  # noqa: F401
-from .queries import PanelSpec, Query, alerts_selector as _alerts_selector, monitor_panels, with_variables
+from ..signals import CW_PERIOD, Panel
+from .queries import CwQuery, PanelSpec, Query, alerts_selector as _alerts_selector, monitor_panels, panel_spec, \
+    with_variables
 
 
 @dataclass(frozen=True)
@@ -48,15 +56,22 @@ def rendering(catalog, env: str):
         _CTX.reset(token)
 
 
+_STANDALONE: dict[str, object] = {}
+"""Catalogs loaded for helper calls outside a render, by absolute catalog path (one process of grafanalib's
+``generate-dashboard`` calls many helpers; a render never reads this)."""
+
+
 def _context() -> _Context:
     ctx = _CTX.get()
-    if ctx is None:
-        from ..loader import load_catalog
+    if ctx is not None:
+        return ctx
+    from ..loader import load_catalog
 
-        catalog = load_catalog(os.environ.get("MLMON_CATALOG", "alerts"))
-        ctx = _Context(catalog, os.environ.get("MLMON_ENV") or catalog.defaults.environments[0])
-        _CTX.set(ctx)
-    return ctx
+    root = str(Path(os.environ.get("MLMON_CATALOG", "alerts")).resolve())
+    if root not in _STANDALONE:
+        _STANDALONE[root] = load_catalog(root)
+    catalog = _STANDALONE[root]
+    return _Context(catalog, os.environ.get("MLMON_ENV") or catalog.defaults.environments[0])
 
 
 def resolved(service: str, env: str | None = None) -> ResolvedService:
@@ -88,7 +103,7 @@ def monitored_expr(service: str, monitor: str, env: str | None = None) -> str:
     """The expression ``monitor``'s alerts compare with their thresholds, with the dashboard variables."""
     rs = resolved(service, env)
     mon, _ = th.find_monitor(rs, monitor)
-    return monitor_panels(rs, mon)[0].queries[0].expr
+    return signals(mon, with_variables(rs))[0].queries[0].expr
 
 
 def selector(service: str, metric: str, matchers: dict[str, str] | None = None, suffix: str = "",
@@ -118,26 +133,18 @@ def alerts_selector(service: str, state: str | None = None, alertname: str | Non
 
 def slo_panel(service: str, slo: str, grid: tuple[int, int, int, int], title: str | None = None,
               env: str | None = None):
-    """Success ratio of ratio SLO ``slo`` over its alert windows (from the SLO recording rules) against
-    its objective."""
+    """Success ratio of ratio SLO ``slo`` over its two shortest alert windows (from the SLO recording rules)
+    against its objective in this environment (overrides applied)."""
     from ..durations import format_duration
-    from ..prometheus.expressions import SLO_ERROR_RATIO, burn_windows, ratio_by, slo_recorded
-    from .queries import legend, variable_matchers
 
     rs = resolved(service, env)
     mon, _ = th.find_monitor(rs, slo)
     if mon.kind != "ratio":
         raise LookupError(f"{slo!r} of {service!r} is a {mon.kind} monitor, not a ratio SLO")
-    labels = ratio_by(rs, mon)
-    extra = variable_matchers(rs, labels)
-    shorts = sorted({bw.short for rows in burn_windows().values() for bw in rows})[:2]
-    queries = tuple(Query(f"1 - {slo_recorded(rs, mon, SLO_ERROR_RATIO, w, extra)}",
-                          f"{format_duration(w)} {legend(labels)}".strip()) for w in shorts)
-    objective = mon.threshold
-    sev = [a.severity for a in rs.alerts if a.monitor is mon][:1] or [mon.ticket_severity]
-    spec = PanelSpec(title or f"{slo}: success ratio", queries, "percentunit",
-                     th.steps("below", [(objective, sev[0])]),
-                     f"Objective {objective:.4g} over {format_duration(mon.period)}.")
+    shorts = sorted({bw.short for rows in ratio.burn_windows().values() for bw in rows})[:2]
+    goal = ratio.objective(rs, mon)
+    sig = ratio.success(with_variables(rs), mon, shorts, title or f"{slo}: success ratio")
+    spec = panel_spec(rs, mon, Panel(sig, description=f"Objective {goal:.4g} over {format_duration(mon.period)}."))
     return build.panel(spec, grid, runbook_links(service, slo, env))
 
 
@@ -193,14 +200,29 @@ def cloudwatch_panel(service: str, title: str, queries: list[dict], grid: tuple[
 
     Each query: ``{"metric": ..., "stat": "Average"|"p95"|..., "period": seconds, "id": "m1", "hidden": bool}``
     or ``{"expression": "m1 / m2", "id": "e1", "legend": ...}``."""
-    from .cloudwatch import CwQuery, targets
+    from .cloudwatch import targets
 
     rs = resolved(service, env)
-    qs = tuple(CwQuery(q.get("id", f"q{i}"), q.get("metric", ""), q.get("stat", ""), int(q.get("period", 300)),
-                       bool(q.get("hidden", False)), q.get("expression", ""), q.get("legend", ""))
-               for i, q in enumerate(queries))
+    qs = tuple(_cw_query(rs, i, q) for i, q in enumerate(queries))
     spec = PanelSpec(title, qs, unit, steps or th.steps("above", []), description, "stat" if stat else "timeseries")
     return build.panel(spec, grid, datasource=CLOUDWATCH, targets=targets(rs, spec))
+
+
+def _cw_query(rs: ResolvedService, i: int, q: dict) -> CwQuery:
+    """A hand-written CloudWatch query; a declared metric is resolved like its alarms resolve it (its
+    CloudWatch name, namespace and dimensions)."""
+    ident, legend_ = q.get("id", f"q{i}"), q.get("legend", "")
+    if q.get("expression"):
+        return CwQuery(ident, expression=q["expression"], legend=legend_)
+    metric = q.get("metric", "")
+    if metric not in rs.service.metrics:
+        declared = ", ".join(sorted(rs.service.metrics)) or "none"
+        raise LookupError(f"metric {metric!r} is not declared by service {rs.name!r} (declared: {declared})")
+    ref = metric_ref(rs, None, metric, q.get("dimensions") or {}, ())
+    return CwQuery(ident, ref["MetricName"], q.get("stat", ""), int(q.get("period", CW_PERIOD)),
+                   bool(q.get("hidden", False)),
+                   legend=legend_, namespace=ref["Namespace"],
+                   dimensions=tuple((d["Name"], d["Value"]) for d in ref["Dimensions"]))
 
 
 def cloudwatch_monitor_panel(service: str, monitor: str, grid: tuple[int, int, int, int], title: str | None = None,
@@ -210,7 +232,7 @@ def cloudwatch_monitor_panel(service: str, monitor: str, grid: tuple[int, int, i
 
     rs = resolved(service, env)
     mon, only = th.find_monitor(rs, monitor)
-    spec = [s for s in cloudwatch.monitor_panels(rs, mon) if (s.kind == "stat") == stat][0]
+    spec = [s for s in monitor_panels(rs, mon) if (s.kind == "stat") == stat][0]
     steps = th.monitor_steps(rs, mon, only)
     spec = PanelSpec(title or spec.title, spec.queries, spec.unit, steps, spec.description, spec.kind)
     return build.panel(spec, grid, runbook_links(service, monitor, env), datasource=CLOUDWATCH,
@@ -222,5 +244,5 @@ def dashboard_link(service: str, env: str | None = None):
     from grafanalib.core import DashboardLink
 
     rs = resolved(service, env)
-    return DashboardLink(type="link", title="Generated monitors dashboard", uri=f"/d/{alertmeta.dashboard_uid(rs.name)}",
+    return DashboardLink(type="link", title="Generated monitors dashboard", uri=f"/d/{dashboard_uid(rs.name)}",
                          keepTime=True, includeVars=True, icon="dashboard")

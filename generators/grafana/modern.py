@@ -15,7 +15,6 @@ import json
 from typing import Any
 
 SCHEMA_VERSION = 39
-GRAFANA_VERSIONS = "10.4 LTS, 11.x, 12.x"
 
 _DASHBOARD_KEYS = ("annotations", "description", "editable", "fiscalYearStartMonth", "graphTooltip", "id", "links",
                    "liveNow", "panels", "refresh", "schemaVersion", "tags", "templating", "time", "timepicker",

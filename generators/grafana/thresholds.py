@@ -7,9 +7,8 @@ each band. A dashboard built from these can never disagree with its alerts.
 
 from __future__ import annotations
 
-from ..model import RatioMonitor
-from ..prometheus.expressions import burn_windows, threshold_in_metric_units
-from ..resolve import Alert, ResolvedService, alert_names
+from ..kinds import signals
+from ..resolve import ResolvedService, alert_names
 from ..types import SEVERITIES
 
 OK_COLOR = "green"
@@ -47,40 +46,10 @@ def steps(op: str, levels: list[tuple[float, str]]) -> list[dict]:
     return out
 
 
-def _alerts_of(rs: ResolvedService, mon) -> list[Alert]:
-    return [a for a in rs.alerts if a.monitor is mon]
-
-
-def monitor_op(mon) -> str:
-    if mon.kind in ("flag", "failures", "stalled", "ratio"):
-        return "above"
-    if mon.kind == "absent":
-        return "below"
-    return getattr(mon, "op", "above")
-
-
-def plotted_threshold(rs: ResolvedService, a: Alert) -> float:
-    """``a``'s threshold in the unit of the monitored expression (latency: the histogram's unit)."""
-    if a.kind == "latency":
-        return threshold_in_metric_units(rs, a.monitor.histogram, a.threshold)
-    return a.threshold
-
-
-def burn_rate_levels(alerts: list[Alert]) -> list[tuple[float, str]]:
-    """Burn-rate factors of a ratio SLO's alerts with their severities."""
-    return [(bw.factor(a.monitor.period), a.severity) for a in alerts for bw in burn_windows()[a.burn]]
-
-
 def monitor_steps(rs: ResolvedService, mon, only: str | None = None) -> list[dict]:
-    """Steps for the monitored expression of ``mon`` (only alert ``only`` when given)."""
-    alerts = [a for a in _alerts_of(rs, mon) if only is None or a.name == only]
-    if isinstance(mon, RatioMonitor):
-        return steps("above", burn_rate_levels(alerts))
-    if mon.kind == "raw":
-        return steps("above", [])
-    if mon.kind == "absent":
-        return steps("below", [(1.0, a.severity) for a in alerts])
-    return steps(monitor_op(mon), [(plotted_threshold(rs, a), a.severity) for a in alerts if a.threshold is not None])
+    """Steps for the main signal of ``mon`` (its levels; only alert ``only``'s when given)."""
+    main = signals(mon, rs)[0]
+    return steps(main.op, [(lv.value, lv.severity) for lv in main.levels if only is None or lv.alert == only])
 
 
 def find_monitor(rs: ResolvedService, name: str):
@@ -104,7 +73,7 @@ def thresholds_of(rs: ResolvedService, name: str) -> list[dict]:
 def threshold_value(rs: ResolvedService, alert: str) -> float | None:
     """The threshold of alert ``alert`` in the plotted unit, or None when it is disabled in this environment."""
     mon, only = find_monitor(rs, alert)
-    for a in _alerts_of(rs, mon):
-        if only is None or a.name == only:
-            return plotted_threshold(rs, a) if a.threshold is not None else None
+    for lv in signals(mon, rs)[0].levels:
+        if only is None or lv.alert == only:
+            return lv.value
     return None

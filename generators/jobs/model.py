@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from ..names import remediation_template_name
 from ..types import DnsName, Seconds, Strict
 
 # ---------------------------------------------------------------------------------------------
@@ -327,8 +328,6 @@ class JobDefaults(Strict):
 
 # ---------------------------------------------------------------------------------------------
 # scheduled jobs
-
-JOB_PURPOSES = ("monitor", "evaluation", "retraining", "load-test", "maintenance")
 
 
 def _len_limit(limit: int, why: str):
@@ -686,12 +685,8 @@ Remediation = Annotated[
 ]
 """One remediation; ``action`` says which kind."""
 
-TEMPLATE_PREFIX = "remediate-"
-
-
-def template_name(remediation_name: str) -> str:
-    """Name of a remediation's suspended CronJob template (and of its ServiceAccount, Role, RoleBinding)."""
-    return f"{TEMPLATE_PREFIX}{remediation_name}"
+template_name = remediation_template_name
+"""Name of a remediation's suspended CronJob template (:func:`generators.names.remediation_template_name`)."""
 
 
 WORKLOAD_ACTIONS = (RolloutRestart, RolloutUndo, Scale, SetEnv, PatchConfigMap, HelmRollback)

@@ -19,10 +19,10 @@ import json
 
 from ..jobs.model import (KUBERNETES_ACTIONS, HelmRollback, PatchConfigMap, Permission, Resources, RolloutRestart,
                           RolloutUndo, Run, Scale, SetEnv, TriggerJob, template_name)
+from ..names import kubernetes_labels
 from ..resolve import ResolvedService, alert_remediations
 from .commands import job_command, remediation_command
 
-MANAGED_BY = "mlmon"
 NEVER = "0 0 31 2 *"
 """Schedule of remediation templates: 31 February never comes, and the CronJob is suspended as well."""
 VERB_ORDER = ("get", "list", "watch", "create", "update", "patch", "delete")
@@ -52,12 +52,11 @@ def checkov_skips(needs_api: bool, env: dict) -> dict[str, str]:
 
 
 def labels(rs: ResolvedService, name: str, component: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component,
-            "app.kubernetes.io/part-of": rs.name, "app.kubernetes.io/managed-by": MANAGED_BY, "mlmon.io/env": rs.env}
+    return kubernetes_labels(rs.name, rs.env, name, component)
 
 
 def metadata(rs: ResolvedService, name: str, lbl: dict, annotations: dict | None = None) -> dict:
-    out = {"name": name, "namespace": rs.service.namespace, "labels": dict(lbl)}
+    out = {"name": name, "namespace": rs.namespace, "labels": dict(lbl)}
     if annotations:
         out["annotations"] = annotations
     return out
@@ -166,7 +165,7 @@ def rbac(rs: ResolvedService, name: str, lbl: dict, permissions: list[Permission
          "rules": rules(permissions)},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": metadata(rs, name, lbl),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": rs.service.namespace}]},
+         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": rs.namespace}]},
     ]
 
 
@@ -236,7 +235,7 @@ def _perm(group: str, resource: str, verbs, names=()) -> Permission:
 def remediation_plan(rs: ResolvedService, rem) -> tuple[list[tuple[str, list[str]]], list[Permission]]:
     """The kubectl steps of a remediation (container name, kubectl arguments) and exactly the permissions
     they need. ``run`` remediations have no kubectl steps (see :func:`remediation_templates`)."""
-    ns = f"--namespace={rs.service.namespace}"
+    ns = f"--namespace={rs.namespace}"
     dry = ["--dry-run=server"] if rem.dry_run else []
     steps: list[tuple[str, list[str]]] = []
     perms: list[Permission] = []
@@ -324,7 +323,7 @@ def helm_step(rs: ResolvedService, rem: HelmRollback) -> tuple[tuple[str, ...], 
     """(command, args, env) of the helm container. ``revision``: the image's entrypoint (helm) with arguments;
     ``before_revision_matching``: ``/bin/sh -c`` finding the revision first (the seed's ``helm history | grep``)."""
     release = helm_release(rs, rem)
-    ns = rs.service.namespace
+    ns = rs.namespace
     flags = [f"--namespace={ns}", "--history-max=0", *(["--dry-run"] if rem.dry_run else [])]
     env = [{"name": "HOME", "value": "/tmp"}, {"name": "HELM_CACHE_HOME", "value": "/tmp/helm/cache"},
            {"name": "HELM_CONFIG_HOME", "value": "/tmp/helm/config"},

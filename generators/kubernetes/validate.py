@@ -43,8 +43,29 @@ def _prometheusrule_validator():
     import yaml
 
     crd = yaml.safe_load(crd_path().read_text(encoding="utf-8"))
-    schema = _strict(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+    schema = _strict(_go_patterns(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]))
     return jsonschema.Draft7Validator(schema)
+
+
+def prometheus_rule_errors(obj: dict) -> list[str]:
+    """Violations of the PrometheusRule CRD schema (strict) by one object, as ``path: message`` strings."""
+    return [f"{'.'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            for e in sorted(_prometheusrule_validator().iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))]
+
+
+def _go_patterns(node):
+    """The CRD's patterns are Go regular expressions; the one Go-only construct it uses (a ``(?i)`` flag after
+    ``^``, e.g. ``^(?i)(abort|warn)?$``) moves to the front so Python's ``re`` reads it the same way."""
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k == "pattern" and isinstance(v, str) and "(?i)" in v:
+                v = "(?i)" + v.replace("(?i)", "")
+            out[k] = _go_patterns(v)
+        return out
+    if isinstance(node, list):
+        return [_go_patterns(v) for v in node]
+    return node
 
 
 def _strict(schema):
@@ -116,7 +137,7 @@ def validate_file(path: Path) -> list[str]:
 
 def kubernetes_step(out: Path, catalog, env: str) -> list[str]:
     """kubernetes-validate strict (1.29 and newest) and the PrometheusRule CRD schema on every manifest."""
-    from ..verify import Skipped
+    from ..errors import Skipped
 
     try:
         import jsonschema  # noqa: F401

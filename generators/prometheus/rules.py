@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from .. import alertmeta
 from ..durations import format_duration
-from ..model import RatioMonitor
+from ..kinds import alert_expr, recording_rules
+from ..names import DEFAULT_NAMESPACE, kubernetes_labels, prometheus_rule_name
 from ..resolve import ResolvedService
-from .expressions import alert_expr, slo_recording_rules
 
 
 def rule_groups(rs: ResolvedService) -> list[dict]:
-    """One group per ratio SLO (its recording rules, then its burn alerts: rules in a group run in order,
-    so an alert never reads a recording from the previous evaluation), then one group of all other alerts."""
+    """One group per monitor with recording rules (a ratio SLO: its recordings, then its burn alerts: rules in
+    a group run in order, so an alert never reads a recording from the previous evaluation), then one group of
+    all other alerts."""
     interval = format_duration(rs.defaults.evaluation_interval)
     groups = []
     plain = []
     for mon in rs.monitors():
         mine = [alert_rule(a, rs) for a in rs.alerts if a.monitor is mon]
-        if isinstance(mon, RatioMonitor):
-            groups.append({"name": f"{rs.name}.slo.{mon.name}", "interval": interval,
-                           "rules": slo_recording_rules(rs, mon) + mine})
+        recordings = recording_rules(mon, rs)
+        if recordings:
+            groups.append({"name": f"{rs.name}.slo.{mon.name}", "interval": interval, "rules": recordings + mine})
         else:
             plain.extend(mine)
     if plain:
@@ -42,13 +43,12 @@ def rule_file(rs: ResolvedService) -> dict:
 
 def prometheus_rule(rs: ResolvedService) -> dict:
     """The same groups as a prometheus-operator ``PrometheusRule`` object."""
-    labels = {"app.kubernetes.io/name": rs.name, "app.kubernetes.io/managed-by": "mlmon",
-              "app.kubernetes.io/part-of": "mlmon", "mlmon.io/env": rs.env}
-    labels.update(rs.defaults.rule_labels)
+    labels = kubernetes_labels(rs.name, rs.env, rs.name)
+    labels.update(rs.deployment.rule_labels)
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": {"name": f"{rs.name}-rules", "namespace": rs.service.namespace or "monitoring",
-                     "labels": labels},
+        "metadata": {"name": prometheus_rule_name(rs.name), "namespace": rs.namespace or
+                     rs.deployment.namespace(DEFAULT_NAMESPACE), "labels": labels},
         "spec": {"groups": rule_groups(rs)},
     }

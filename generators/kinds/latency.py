@@ -1,0 +1,97 @@
+"""``kind: latency``: ``histogram_quantile(quantile, ...)`` of a histogram over ``window`` above (or below)
+``threshold``. The threshold is in seconds when the histogram's unit is seconds or milliseconds (mlmon
+converts); otherwise in the histogram's own unit."""
+
+from __future__ import annotations
+
+from ..cloudwatch import plans as cw
+from ..durations import format_duration as d
+from ..kindspec import (UNIT_SCALE, KindSpec, MetricUse, grafana_unit, legend, levels, no_checks, no_recording_rules,
+                        panels_of, ratio_by, threshold_in_metric_units)
+from ..model import LatencyMonitor
+from ..prometheus import series as ps
+from ..promql import CMP, by_clause, dur, num, selector
+from ..resolve import Alert, ResolvedService
+from ..signals import Query, Signal
+
+
+def lhs(rs: ResolvedService, m: LatencyMonitor) -> str:
+    """``histogram_quantile`` in the histogram's own unit (compare with ``threshold_in_metric_units``)."""
+    s = selector(rs.service, m.histogram, m.matchers, suffix="_bucket")
+    by = ("le",) + ratio_by(rs, m)
+    return f"histogram_quantile({num(m.quantile)}, sum {by_clause(by)}(rate({s}[{dur(m.window)}])))"
+
+
+def bound(rs: ResolvedService, a: Alert) -> float:
+    """The alert's threshold in the histogram's unit."""
+    return threshold_in_metric_units(rs, a.monitor.histogram, a.threshold)
+
+
+def expr(a: Alert, rs: ResolvedService) -> str:
+    return f"{lhs(rs, a.monitor)} {CMP[a.monitor.op]} {num(bound(rs, a))}"
+
+
+def signals(m: LatencyMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
+    unit = grafana_unit(rs, m.histogram)
+    if not rs.is_prometheus:
+        return (cw.alarm_signal(m.histogram, unit, m, rs, cloudwatch),)
+    q = Query(lhs(rs, m), legend(ratio_by(rs, m)) or m.name)
+    return (Signal(f"p{num(m.quantile * 100)} of {m.histogram} over {d(m.window)}", (q,), unit, m.op,
+                   levels(rs, m, lambda a: bound(rs, a))),)
+
+
+def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
+    m = a.monitor
+    interval = rs.defaults.evaluation_interval
+    labels = ps.base_labels(rs, m.histogram, m.matchers)
+    thr = bound(rs, a)
+    bounds = [thr * 0.9, thr, thr * 1.1]
+    les = [ps.fmt(b) for b in bounds] + ["+Inf"]
+    names = [ps.series_name(f"{m.histogram}_bucket", {**labels, "le": le}) for le in les]
+    per_step = 10
+    # observations in (0.9 thr, thr] put every quantile just under thr; in (thr, 1.1 thr] just over it
+    under = [0, per_step, per_step, per_step]
+    over = [0, 0, per_step, per_step]
+    bad, good = (over, under) if m.op == "above" else (under, over)
+    base = ps.counter_base(per_step)
+
+    def fires(r, total):
+        return [(n, ps.Values().ramp(bad[i], r, start=base).ramp(good[i], total - r)) for i, n in enumerate(names)]
+
+    by = ratio_by(rs, m)
+    # linear interpolation inside the bucket holding every observation
+    lower = bounds[1] if m.op == "above" else bounds[0]
+    upper = bounds[2] if m.op == "above" else bounds[1]
+    return ps.Scenario(
+        fires=fires,
+        inside=lambda total: [(n, ps.Values().ramp(good[i], total, start=base)) for i, n in enumerate(names)],
+        t_true=interval, clear=m.window, labels={k: v for k, v in labels.items() if k in by},
+        value=lambda t: lower + (upper - lower) * m.quantile)
+
+
+def cloudwatch(a: Alert, rs: ResolvedService) -> cw.Plan:
+    m = a.monitor
+    cw.no_by(m)
+    p = cw.period(rs, m, m.window, m.histogram, ("window",), "the window")
+    ref = cw.metric_ref(rs, m, m.histogram, m.matchers, ())
+    decl = rs.service.metrics.get(m.histogram)
+    limit = a.threshold * (UNIT_SCALE.get(decl.unit, 1.0) if decl else 1.0)
+    return cw.single(ref, p, cw.percentile(m.quantile), cw.unit(rs, m.histogram), operator=cw.OPERATOR[m.op],
+                     threshold=limit, treat_missing=cw.TREAT_MISSING["latency"], label=m.histogram)
+
+
+def condition(a: Alert, rs: ResolvedService) -> str:
+    m = a.monitor
+    decl = rs.service.metrics.get(m.histogram)
+    limit = f"{num(a.threshold)}s" if decl and decl.unit in ("seconds", "milliseconds") else num(a.threshold)
+    return f"p{num(m.quantile * 100)} of {m.histogram} over {d(m.window)} {CMP[m.op]} {limit}"
+
+
+def metrics(m: LatencyMonitor):
+    yield MetricUse(("histogram",), m.histogram, ("histogram",))
+
+
+KIND = KindSpec(
+    name="latency", model=LatencyMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
+    metrics=metrics, check=no_checks)

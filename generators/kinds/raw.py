@@ -1,0 +1,81 @@
+"""``kind: raw``: the escape hatch, a full PromQL alert expression. Still parsed and its metrics checked (the
+``expressions`` check), and it brings its own test cases (a series where it fires, one where it stays silent)."""
+
+from __future__ import annotations
+
+from ..kindspec import KindSpec, NotSupported, no_recording_rules, no_threshold_overrides, panels_of
+from ..model import RawMonitor
+from ..promql import num
+from ..resolve import Alert, ResolvedService
+from ..signals import Query, Signal
+
+CLOUDWATCH = NotSupported(
+    "a raw PromQL expression cannot be evaluated by CloudWatch; express it with a threshold, flag, trend, "
+    "failures, stalled, ratio, latency or absent monitor")
+
+
+def expr(a: Alert, rs: ResolvedService) -> str:
+    return a.monitor.expr.strip()
+
+
+def signals(m: RawMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
+    """The catalog's ``plot`` expression (what the alert compares), else the expression itself: it has a value
+    only where it fires (the threshold is inside it)."""
+    if not rs.is_prometheus:
+        CLOUDWATCH(m)
+    return (Signal(m.name, (Query((m.plot or m.expr).strip(), ""),), "short", "above", ()),)
+
+
+def scenario(a: Alert, rs: ResolvedService):
+    """The catalog's own cases (``tests.fires`` and ``tests.silent``)."""
+    return a.monitor.tests
+
+
+def condition(a: Alert, rs: ResolvedService) -> str:
+    return " ".join(a.monitor.expr.split())
+
+
+def metrics(m: RawMonitor):
+    return ()  # the expressions check parses the expression and checks every metric it names
+
+
+def check(m: RawMonitor, svc):
+    yield from _deriv_of_bounded(m, svc)
+    yield from no_threshold_overrides(m, "a raw monitor's threshold is inside its expr; it cannot be overridden")
+
+
+def _deriv_of_bounded(m: RawMonitor, svc):
+    """The seed's own mistake written as raw PromQL: `deriv(m[w]) < c` on a bounded metric."""
+    import promql_parser
+
+    try:
+        node = promql_parser.parse(m.expr)
+    except Exception:
+        return  # reported by the expressions check
+    if type(node).__name__ != "BinaryExpr":
+        return
+    call, lit = node.lhs, node.rhs
+    if type(call).__name__ != "Call" or type(lit).__name__ != "NumberLiteral":
+        return
+    if getattr(call.func, "name", None) != "deriv" or not call.args:
+        return
+    ms = call.args[0]
+    if type(ms).__name__ != "MatrixSelector":
+        return
+    metric = ms.vector_selector.name
+    decl = svc.metrics.get(metric)
+    if not decl or not decl.range:
+        return
+    window = ms.range.total_seconds()
+    possible = (decl.range[1] - decl.range[0]) / window
+    if abs(lit.val) > possible:
+        yield ("expr",), (
+            f"deriv() is per second: {metric} ranges over [{num(decl.range[0])}, {num(decl.range[1])}], so over "
+            f"{int(window)}s its slope is at most {possible:.3g}/s and {num(lit.val)} can never be reached; "
+            f"use a trend monitor with `per: hour` (e.g. threshold {num(lit.val)} per hour)")
+
+
+KIND = KindSpec(
+    name="raw", model=RawMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=CLOUDWATCH, condition=condition,
+    metrics=metrics, check=check)

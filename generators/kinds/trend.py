@@ -1,0 +1,106 @@
+"""``kind: trend``: the least-squares slope over ``window``, in units of the metric per ``per``, against a bound.
+
+``deriv()`` is per second; mlmon scales it, so ``threshold: -0.01, per: hour`` means "falls by more than 0.01
+per hour"."""
+
+from __future__ import annotations
+
+from ..cloudwatch import plans as cw
+from ..durations import format_duration as d
+from ..kindspec import (PER_SECONDS, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules,
+                        panels_of, series_labels, thresholds)
+from ..model import TrendMonitor
+from ..prometheus import series as ps
+from ..promql import CMP, dur, num, selector
+from ..resolve import Alert, ResolvedService
+from ..signals import Query, Signal
+
+
+def lhs(rs: ResolvedService, m: TrendMonitor) -> str:
+    """The slope, scaled to units per ``m.per``."""
+    s = selector(rs.service, m.metric, m.matchers)
+    scale = PER_SECONDS[m.per]
+    return f"deriv({s}[{dur(m.window)}])" + (f" * {scale}" if scale != 1 else "")
+
+
+def expr(a: Alert, rs: ResolvedService) -> str:
+    return f"{lhs(rs, a.monitor)} {CMP[a.monitor.op]} {num(a.threshold)}"
+
+
+def signals(m: TrendMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
+    title = f"slope of {m.metric} per {m.per}"
+    if not rs.is_prometheus:
+        return (cw.alarm_signal(title, "short", m, rs, cloudwatch),)
+    q = Query(lhs(rs, m), legend(series_labels(rs, m.metric)) or m.name)
+    return (Signal(f"{title} over {d(m.window)}", (q,), "short", m.op, levels(rs, m)),)
+
+
+def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
+    m = a.monitor
+    interval = rs.defaults.evaluation_interval
+    labels = ps.base_labels(rs, m.metric, m.matchers)
+    name = ps.series_name(m.metric, labels)
+    per = PER_SECONDS[m.per]
+    t = a.threshold
+    sign = -1 if m.op == "below" else 1
+    bad_slope = 2 * t if t * sign > 0 else sign * 1.0  # per `per`
+    inside_slope = 0.5 * t if t * sign > 0 else 0.0
+    rng = rs.service.metrics[m.metric].range if m.metric in rs.service.metrics else None
+    start = (rng[0] + rng[1]) / 2 if rng else 100.0
+    step_bad = bad_slope / per * interval
+    step_inside = inside_slope / per * interval
+    return ps.Scenario(
+        fires=lambda r, total: [(name, ps.Values().ramp(step_bad, r, start=start)
+                                 .const(start + step_bad * (r - 1), total - r))],
+        inside=lambda total: [(name, ps.Values().ramp(step_inside, total, start=start))],
+        t_true=interval, clear=m.window, labels=labels, value=lambda t: bad_slope)
+
+
+def cloudwatch(a: Alert, rs: ResolvedService) -> cw.Plan:
+    """CloudWatch has no regression: the slope is the change between the averages of the window's two halves."""
+    m = a.monitor
+    p = m.window // 2
+    if m.window % 2 or not cw.valid_period(p) or p < cw.metric_resolution(rs, m.metric):
+        raise cw.Unsupported(m, ("window",), (
+            f"a trend over {d(m.window)} compares the averages of its two halves, so half the window "
+            f"({d(m.window // 2) if m.window % 2 == 0 else str(m.window / 2) + 's'}) must be a CloudWatch period "
+            "(10s, 20s, 30s or a multiple of 1m) no shorter than the metric's resolution"))
+    cw.period(rs, m, p, m.metric, ("window",), "half the trend window")
+    ref = cw.metric_ref(rs, m, m.metric, m.matchers, ())
+    queries = [cw.stat_query("m1", ref, p, "Average", cw.unit(rs, m.metric))]
+    scale = PER_SECONDS[m.per]
+    expression = "RATE(m1)" + (f" * {scale}" if scale != 1 else "")
+    return cw.math(queries, expression, f"slope of {m.metric} per {m.per}", period=p, operator=cw.OPERATOR[m.op],
+                   threshold=a.threshold, treat_missing=cw.TREAT_MISSING["trend"],
+                   facts=f"RATE of {d(p)} averages", extra_periods=1)
+
+
+def condition(a: Alert, rs: ResolvedService) -> str:
+    m = a.monitor
+    return f"slope of {m.metric} over {d(m.window)} {CMP[m.op]} {num(a.threshold)} per {m.per}"
+
+
+def metrics(m: TrendMonitor):
+    yield MetricUse(("metric",), m.metric, ("gauge",))
+
+
+def check(m: TrendMonitor, svc):
+    rng = metric_range(svc, m.metric)
+    if rng is None:
+        return
+    lo, hi = rng
+    per = PER_SECONDS[m.per]
+    possible = (hi - lo) / m.window * per  # steepest sustained slope, in units per `per`
+    for path, t in thresholds(m):
+        if abs(t) > possible or (m.op == "below" and t <= -possible) or (m.op == "above" and t >= possible):
+            yield path, (
+                f"a slope of {num(t)} per {m.per} over {m.window // 3600 or m.window}"
+                f"{'h' if m.window >= 3600 else 's'} can never be reached: {m.metric} ranges over "
+                f"[{num(lo)}, {num(hi)}], so it changes by at most {num(round(possible, 6))} per {m.per} "
+                f"across that window (deriv() is per second; use `per:` to state the unit)")
+
+
+KIND = KindSpec(
+    name="trend", model=TrendMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
+    signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
+    metrics=metrics, check=check)

@@ -1,0 +1,274 @@
+"""Building blocks of the promtool test series the kinds design (``scenario`` facet of each kind).
+
+promtool's expanding notation (:class:`Values`), label values that satisfy or avoid matchers, the
+:class:`Scenario` a kind returns, and counter arithmetic that keeps every expected value exact.
+:mod:`.unittests` turns a scenario and an alert's ``for`` into test groups.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from ..promql import escape, matcher_op
+from ..resolve import ResolvedService
+
+# ---------------------------------------------------------------------------------------------
+# series notation
+
+
+def fmt(x: float) -> str:
+    if float(x).is_integer():
+        return str(int(x))
+    return f"{x:.12f}".rstrip("0").rstrip(".")
+
+
+class Values:
+    """Builds promtool's expanding notation one segment at a time (each segment = ``n`` samples)."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.last: float | None = None
+
+    def const(self, v: float, n: int) -> "Values":
+        if n > 0:
+            self.parts.append(f"{fmt(v)}+0x{n - 1}" if n > 1 else fmt(v))
+            self.last = v
+        return self
+
+    def ramp(self, step: float, n: int, start: float | None = None) -> "Values":
+        """``n`` samples, each ``step`` above the previous (continuing from the last value)."""
+        if n <= 0:
+            return self
+        first = start if start is not None else (self.last or 0) + step
+        sign = "+" if step >= 0 else "-"
+        self.parts.append(f"{fmt(first)}{sign}{fmt(abs(step))}x{n - 1}" if n > 1 else fmt(first))
+        self.last = first + step * (n - 1)
+        return self
+
+    def stale(self) -> "Values":
+        self.parts.append("stale")
+        return self
+
+    def gap(self, n: int) -> "Values":
+        if n > 0:
+            self.parts.append(f"_x{n}")
+        return self
+
+    def __str__(self) -> str:
+        return " ".join(self.parts)
+
+
+def series_name(metric: str, labels: dict[str, str]) -> str:
+    if not labels:
+        return metric
+    inner = ",".join(f'{k}="{escape(v)}"' for k, v in sorted(labels.items()))
+    return f"{metric}{{{inner}}}"
+
+
+# ---------------------------------------------------------------------------------------------
+# label values that satisfy (or avoid) matchers
+
+
+def example_value(op: str, pattern: str, want_match: bool) -> str:
+    if op == "=":
+        return pattern if want_match else f"{pattern}-other"
+    if op == "!=":
+        return f"{pattern}-other" if want_match else pattern
+    rx = re.compile(pattern)
+    if op == "=~" and want_match or op == "!~" and not want_match:
+        for cand in (pattern.split("|")[0].replace(".", "0").replace("^", "").replace("$", ""), pattern, "a", "0"):
+            if rx.fullmatch(cand):
+                return cand
+        raise ValueError(f"cannot build a label value matching /{pattern}/ for a generated test")
+    for cand in ("mlmon-other", "200", "x"):
+        if not rx.fullmatch(cand):
+            return cand
+    raise ValueError(f"cannot build a label value outside /{pattern}/")
+
+
+def base_labels(rs: ResolvedService, metric: str, matchers: dict[str, str]) -> dict[str, str]:
+    """Labels of one synthetic series of ``metric`` that the monitor's selector matches."""
+    labels: dict[str, str] = {}
+    decl = rs.service.metrics.get(metric)
+    for label in (decl.labels if decl else ()) + tuple(rs.service.labels):
+        labels[label] = "a"
+    merged = dict(rs.service.source.selector)
+    merged.update(matchers)
+    for label, value in merged.items():
+        labels[label] = example_value(*matcher_op(value), want_match=True)
+    return labels
+
+
+def complement_labels(rs: ResolvedService, metric: str, matchers: dict[str, str]) -> dict[str, str] | None:
+    """Labels of a series of ``metric`` that the plain metric selector matches but ``matchers`` do not."""
+    if not matchers:
+        return None
+    labels = base_labels(rs, metric, {})
+    label, value = sorted(matchers.items())[0]
+    labels[label] = example_value(*matcher_op(value), want_match=False)
+    return labels
+
+
+# ---------------------------------------------------------------------------------------------
+# scenarios
+
+
+@dataclass
+class Scenario:
+    """Series for one alert: ``fires(r, total)`` breaks the threshold for ``r`` samples then recovers;
+    ``inside(total)`` stays just inside it. ``t_true``: first second the condition holds under ``fires``;
+    ``clear``: seconds after recovery by which it no longer holds; ``value(t)``: what Prometheus computes
+    for the alert at second ``t`` of ``fires`` (the ``$value`` of its annotations)."""
+
+    fires: object
+    inside: object
+    t_true: int
+    clear: int
+    labels: dict[str, str]
+    value: object = None  # value(t): the alert's $value at second t of the `fires` series (before recovery)
+    extra_groups: list = field(default_factory=list)
+
+
+def margin(threshold: float, op: str, rng, frac: float) -> float:
+    """A value on the bad side of the threshold, ``frac`` of the way to the metric's range limit."""
+    sign = 1 if op == "above" else -1
+    step = abs(threshold) * 0.2 or 1.0
+    v = threshold + sign * step * frac
+    if rng is not None:
+        lo, hi = rng
+        limit = hi if op == "above" else lo
+        if (v - limit) * sign > 0:
+            v = threshold + (limit - threshold) * min(frac, 0.5)
+    return v
+
+
+def gauge_scenario(rs, a, metric, matchers, op, window, rng, by=None) -> Scenario:
+    labels = base_labels(rs, metric, matchers)
+    name = series_name(metric, labels)
+    bad = margin(a.threshold, op, rng, 1.0)
+    good = margin(a.threshold, "below" if op == "above" else "above", rng, 1.0)
+    inside = margin(a.threshold, "below" if op == "above" else "above", rng, 0.05)
+    out = {k: v for k, v in labels.items() if by is None or k in by}
+    return Scenario(
+        fires=lambda r, total: [(name, Values().const(bad, r).const(good, total - r))],
+        inside=lambda total: [(name, Values().const(inside, total))],
+        t_true=0, clear=window, labels=out, value=lambda t: bad)
+
+
+COUNTER_BASE = 1000.0
+DYADIC = 1024
+
+
+def dyadic(x: float, rounding=round) -> float:
+    """``x`` as a multiple of 1/1024. promtool expands ``a+bxn`` by repeated addition while the next segment
+    starts from a value computed here; with steps and starts that are multiples of 1/1024 both are exact, so a
+    counter never dips by a rounding error at a segment boundary (Prometheus would read that as a reset)."""
+    return rounding(x * DYADIC) / DYADIC
+
+
+def counter_base(*steps: float) -> float:
+    """A starting value for synthetic counters. Prometheus' rate() stops extrapolating at the point where a
+    counter would have been zero; starting well above zero keeps that rule out of play, so every counter
+    extrapolates alike and the values below are exact."""
+    return float(max([int(COUNTER_BASE)] + [math.ceil(10 * abs(k)) for k in steps]))
+
+
+def increase_at(k: float, t: int, window: int, interval: int) -> float:
+    """``increase(c[window])`` at second ``t`` for a counter growing by ``k`` per sample from t=0.
+
+    While the window reaches before the first sample, Prometheus extrapolates half a sample interval
+    beyond it; once the window is (nearly) covered, the result is exact."""
+    if window - t >= 1.1 * interval:
+        return k * (t / interval + 0.5)
+    return k * window / interval
+
+
+def counter_rate_scenario(rs, a, metric, matchers, op, fn, window, interval) -> Scenario:
+    """``rate``/``increase`` of a counter against the threshold."""
+    labels = base_labels(rs, metric, matchers)
+    name = series_name(metric, labels)
+    t = a.threshold
+    scale = 1.0 if fn == "increase" else 1.0 / window  # rate = increase / window
+    early = 1.5 * scale  # value at t=interval per unit of per-sample increment
+    full = window / interval * scale
+    # per-sample increments, rounded away from the threshold (see dyadic())
+    if op == "above":
+        k_bad = dyadic(1.2 * t / early, math.ceil) if t > 0 else 1.0  # 1.2x the threshold at the second sample
+        k_good = 0.0
+        k_inside = dyadic(0.95 * t / full, math.floor) if t > 0 else 0.0
+    else:
+        k_bad = 0.0
+        k_good = dyadic(2 * t / early, math.ceil)
+        k_inside = dyadic(1.05 * t / early, math.ceil)
+    base = counter_base(k_bad, k_good, k_inside)
+    return Scenario(
+        fires=lambda r, total: [(name, Values().ramp(k_bad, r, start=base).ramp(k_good, total - r))],
+        inside=lambda total: [(name, Values().ramp(k_inside, total, start=base))],
+        t_true=interval, clear=window, labels=labels,
+        value=lambda at: increase_at(k_bad, at, window, interval) * scale)
+
+
+def split_counters(rs, part_sels, total_sels):
+    """Series for a part/total pair of counter selectors (errors/requests, failed/processed+failed).
+
+    Returns ``(series, part_in_total)``: ``series`` is ``[(name, role)]`` with role "part" for the
+    numerator's series and "rest" for series that only the total counts; ``part_in_total`` says whether
+    the total's selectors already count the part's series (so the rest carries ``1 - ratio`` of the
+    traffic) or not (a separate total counter carries all of it)."""
+    out = []
+    part_keys = []
+    for metric, matchers in part_sels:
+        out.append((series_name(metric, base_labels(rs, metric, matchers)), "part"))
+        part_keys.append((metric, matchers))
+    part_in_total = False
+    for metric, matchers in total_sels:
+        if (metric, matchers) in part_keys:
+            part_in_total = True
+            continue
+        covering = [pm for pm in part_keys if pm[0] == metric and all(pm[1].get(k) == v for k, v in matchers.items())]
+        if covering:
+            part_in_total = True
+            for pm, pmatch in covering:
+                comp = complement_labels(rs, metric, {k: v for k, v in pmatch.items() if k not in matchers})
+                if comp is not None:
+                    out.append((series_name(metric, comp), "rest"))
+        else:
+            out.append((series_name(metric, base_labels(rs, metric, matchers)), "rest"))
+    return out, part_in_total
+
+
+def phase_steps(split, ratio: float, per_step: float) -> tuple[float, float]:
+    """Per-sample increments of each part series and each rest series for a part/total ``ratio``."""
+    series, part_in_total = split
+    n_parts = sum(1 for _, role in series if role == "part")
+    n_rests = sum(1 for _, role in series if role == "rest")
+    rest_share = 1 - ratio if part_in_total else 1.0
+    return dyadic(per_step * ratio / n_parts), dyadic(per_step * rest_share / n_rests) if n_rests else 0.0
+
+
+def realized_ratio(split, ratio: float, per_step: float) -> float:
+    """The part/total ratio the rounded increments of :func:`phase_steps` really produce."""
+    series, part_in_total = split
+    part, rest = phase_steps(split, ratio, per_step)
+    part_total = part * sum(1 for _, role in series if role == "part")
+    rest_total = rest * sum(1 for _, role in series if role == "rest")
+    total = part_total + rest_total if part_in_total else rest_total
+    return part_total / total
+
+
+def counter_phases(split, phases, per_step):
+    """Counters whose part/total ratio follows ``phases`` = [(ratio, samples), ...]."""
+    series, _ = split
+    base = counter_base(per_step)
+    out = []
+    for name, role in series:
+        v = Values()
+        for ratio, n in phases:
+            step = phase_steps(split, ratio, per_step)[0 if role == "part" else 1]
+            v.ramp(step, n, start=base if not v.parts else None)
+        out.append((name, v))
+    return out
+
+
