@@ -68,6 +68,7 @@ def test_unknown_kind_is_reported_not_passed():
                                            for v in kval.versions()]
 
 
+@pytest.mark.ci_may_skip
 def test_vendored_crd_matches_the_shared_copy():
     vendored = REPO / "generators" / "data" / kval.CRD_FILE
     assert vendored.is_file(), "a clone must work standalone"
