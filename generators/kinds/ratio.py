@@ -265,6 +265,12 @@ def check(m: RatioMonitor, svc):
                 f"objective {num(t)} leaves an error budget of {num(round(1 - t, 6))}; the {num(top)}x burn rate "
                 f"would need an error ratio above 100 %, so the page alert can never fire "
                 f"(objectives must exceed {num(round(1 - 1 / top, 6))})")
+    part = m.bad if m.bad is not None else m.good
+    if not ps.total_has_rest([(s.metric, s.matchers) for s in part], [(s.metric, s.matchers) for s in m.total]):
+        which = "bad" if m.bad is not None else "good"
+        yield (("total",), f"`total` selects no series beyond the `{which}` selectors, so the error ratio is always "
+                           f"{1 if which == 'bad' else 0}: narrow `{which}` with a matcher some series fail "
+                           f"(e.g. code: \"=~5..\")")
     for env, o in m.overrides.items():
         if o.severity is not None:
             yield (("overrides", env, "severity"),

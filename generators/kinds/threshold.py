@@ -197,6 +197,10 @@ def metrics(m: ThresholdMonitor):
 def check(m: ThresholdMonitor, svc):
     if m.denominator is not None:
         rng = (0.0, 1.0)
+        den = m.denominator
+        if not ps.total_has_rest([(m.metric, m.matchers)], [(den.metric, den.matchers)]):
+            yield (("denominator",), "the denominator selects no series beyond the metric's selector, so the ratio "
+                                     "is always 1: narrow `matchers` with one some series fail")
     elif m.smoothing and m.smoothing.function in ("rate", "increase"):
         rng = None
     else:
