@@ -54,6 +54,16 @@ def dur(seconds: int) -> str:
     return format_duration(seconds)
 
 
+def increase_since_birth(s: str, window: str) -> str:
+    """``increase(s[window])``, counting a counter whose series was created within the window from zero.
+
+    ``increase()`` needs two samples and never counts a series' first value, so a counter created by its first
+    event (``failed_total`` born at 1 when the first item fails) reads 0. A series that did not exist ``window``
+    ago (Prometheus' 5m lookback included) counts its whole value instead: a counter starts from zero when its
+    process starts. (A scrape outage longer than the window plus 5m without a restart reads as a new series.)"""
+    return f"({s} unless {s} offset {window}) or increase({s}[{window}])"
+
+
 def by_clause(labels: tuple[str, ...] | list[str]) -> str:
     return f"by ({', '.join(labels)}) " if labels else ""
 

@@ -88,3 +88,97 @@ def test_failures_and_stalled_and_slos():
     steps = [c["args"] for c in containers(obj(SVC, "CronJob", "remediate-restart-crew-api"))]
     assert steps[0] == ["rollout", "restart", "deployment/crew-api", "--namespace=crew"]
     assert steps[1][:3] == ["rollout", "status", "deployment/crew-api"]
+
+
+# --- the edge cases of the stalled and failures alerts, on hand-made series (promtool) ---------------------------
+#
+# Expectations are written from the runbook's words and the catalog's notes, not from the generators: every
+# series is evaluated by promtool against the rendered expression.
+
+def _promtool(tmp_path, alert: str, series: list[tuple[str, str]], expectations: list[tuple[str, list[dict]]]):
+    r = rules(SVC)[alert]
+    rule = {"alert": alert, "expr": r["expr"]}
+    if "for" in r:
+        rule["for"] = r["for"]
+    (tmp_path / "rule.yaml").write_text(yaml.safe_dump({"groups": [{"name": "seed-004", "interval": "1m",
+                                                                     "rules": [rule]}]}))
+    tests = [{"eval_time": t, "alertname": alert, "exp_alerts": [{"exp_labels": lb} for lb in exp]}
+             for t, exp in expectations]
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump({"rule_files": ["rule.yaml"], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": [{"series": s, "values": v} for s, v in series],
+                   "alert_rule_test": tests}]}))
+    res = subprocess.run(["promtool", "test", "rules", "t.yaml"], cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+
+
+POD_A = 'tenant="t1",workspace="w1",instance="crew-api-a:8000"'
+POD_B = 'tenant="t1",workspace="w1",instance="crew-api-b:8000"'
+A = {"tenant": "t1", "workspace": "w1", "instance": "crew-api-a:8000"}
+B = {"tenant": "t1", "workspace": "w1", "instance": "crew-api-b:8000"}
+
+
+@requires_promtool
+def test_idle_queue_receiving_one_item_does_not_page_before_the_tolerance(tmp_path):
+    # "Queue depth > 0 but no items processed in 30 minutes"; notes: "only once the queue has been non-empty for 5
+    # minutes". Empty and idle for an hour (nothing to process: nothing processed), one item at minute 60.
+    series = [(f"rl_feedback_queue_depth{{{POD_A}}}", "0x59 1x30"),
+              (f"rl_feedback_processed_total{{{POD_A}}}", "40x90")]
+    # not taken: minute 60..64 quiet (it waited less than 5 minutes), paging from minute 65
+    _promtool(tmp_path, "RLFeedbackProcessingStalled", series,
+              [("60m", []), ("64m", []), ("65m", [A]), ("80m", [A])])
+    # taken by the loop at minute 61: never pages
+    taken = [(f"rl_feedback_queue_depth{{{POD_A}}}", "0x59 1 0x30"),
+             (f"rl_feedback_processed_total{{{POD_A}}}", "40x60 41x30")]
+    _promtool(tmp_path, "RLFeedbackProcessingStalled", taken, [("61m", []), ("65m", []), ("80m", [])])
+
+
+@requires_promtool
+def test_a_processing_replica_does_not_hide_another_replicas_stall(tmp_path):
+    # the queue is per process: pod A processes its own items, pod B's loop is dead since minute 0 (its items wait)
+    series = [(f"rl_feedback_queue_depth{{{POD_A}}}", "3x90"),
+              (f"rl_feedback_processed_total{{{POD_A}}}", "0+5x90"),
+              (f"rl_feedback_queue_depth{{{POD_B}}}", "3x90"),
+              (f"rl_feedback_processed_total{{{POD_B}}}", "7x90")]
+    # B has been watched for 30m at minute 30 and processed nothing in it (its counter is 30m old by then)
+    _promtool(tmp_path, "RLFeedbackProcessingStalled", series, [("29m", []), ("30m", [B]), ("60m", [B])])
+
+
+@requires_promtool
+def test_a_replica_without_any_processed_counter_is_stalled(tmp_path):
+    # a lazily created counter that was never created (nothing ever processed) is no progress
+    series = [(f"rl_feedback_queue_depth{{{POD_B}}}", "2x60")]
+    _promtool(tmp_path, "RLFeedbackProcessingStalled", series, [("29m", []), ("30m", [B])])
+
+
+@requires_promtool
+def test_the_processed_counter_born_at_one_is_progress(tmp_path):
+    # backlog since minute 0; the first item is processed at minute 20 and creates the counter at 1
+    series = [(f"rl_feedback_queue_depth{{{POD_A}}}", "4x80"),
+              (f"rl_feedback_processed_total{{{POD_A}}}", "_x20 1x60")]
+    # processed within the last 30m until minute 50 (the counter is younger than 30m until then)
+    _promtool(tmp_path, "RLFeedbackProcessingStalled", series, [("30m", []), ("49m", []), ("51m", [A])])
+
+
+@requires_promtool
+def test_first_failure_of_a_new_tenant_pages(tmp_path):
+    # "Failures detected in last 15 minutes": the failed counter is created by the first failure (born at 1)
+    t2 = {"tenant": "t2", "workspace": "w9"}
+    series = [('rl_feedback_failed_total{tenant="t2",workspace="w9"}', "_x10 1x40")]
+    # pages at minute 10 (for 0) and for the 15 minutes the failure is "in the last 15 minutes"
+    _promtool(tmp_path, "RLFeedbackProcessingFailures", series,
+              [("9m", []), ("10m", [t2]), ("24m", [t2]), ("26m", [])])
+
+
+@requires_promtool
+def test_failure_on_an_existing_counter_and_a_restart(tmp_path):
+    t1 = {"tenant": "t1", "workspace": "w1"}
+    # at 0 for an hour, one failure at minute 60: pages 60..74
+    series = [('rl_feedback_failed_total{tenant="t1",workspace="w1"}', "0x59 1x40")]
+    _promtool(tmp_path, "RLFeedbackProcessingFailures", series, [("59m", []), ("60m", [t1]), ("74m", [t1]),
+                                                                  ("76m", [])])
+    # 3 failures long ago; the pod restarts at minute 60 and fails once (the counter resets to 1)
+    reset = [('rl_feedback_failed_total{tenant="t1",workspace="w1"}', "3x59 1x40")]
+    _promtool(tmp_path, "RLFeedbackProcessingFailures", reset, [("59m", []), ("60m", [t1]), ("76m", [])])
+    # no failure at all: an existing counter at 3 for 100 minutes never pages
+    quiet = [('rl_feedback_failed_total{tenant="t1",workspace="w1"}', "3x100")]
+    _promtool(tmp_path, "RLFeedbackProcessingFailures", quiet, [("16m", []), ("60m", [])])

@@ -1,4 +1,7 @@
-"""``kind: failures``: a counter increased by more than ``threshold`` (default 0) within ``window``."""
+"""``kind: failures``: a counter increased by more than ``threshold`` (default 0) within ``window``.
+
+A counter created by its first failure counts: a series that did not exist a window ago counts from zero
+(:func:`generators.promql.increase_since_birth`), so a new tenant's first failure pages like any other."""
 
 from __future__ import annotations
 
@@ -10,17 +13,18 @@ from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_re
                         series_labels, unreachable)
 from ..model import FailuresMonitor
 from ..prometheus import series as ps
-from ..promql import dur, num, selector
+from ..promql import dur, increase_since_birth, num, selector
 from ..resolve import Alert, ResolvedService
 from ..signals import Query, Signal
 
 
 def lhs(rs: ResolvedService, m: FailuresMonitor) -> str:
-    return f"increase({selector(rs.service, m.metric, m.matchers)}[{dur(m.window)}])"
+    """Failures within the window; a series created within it counts from zero (its first failure included)."""
+    return increase_since_birth(selector(rs.service, m.metric, m.matchers), dur(m.window))
 
 
 def expr(a: Alert, rs: ResolvedService) -> str:
-    return f"{lhs(rs, a.monitor)} > {num(a.threshold)}"
+    return f"({lhs(rs, a.monitor)}) > {num(a.threshold)}"
 
 
 def signals(m: FailuresMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
@@ -31,6 +35,9 @@ def signals(m: FailuresMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
+    """Counters created by their first failures at t=0 (born at one interval's failures, as a new tenant's
+    counter is): counted from zero while younger than the window, so the alert holds at the first sample, where
+    ``increase()`` alone has nothing to compare; by ``increase()`` once the window is covered."""
     m = a.monitor
     interval = rs.defaults.evaluation_interval
     labels = ps.base_labels(rs, m.metric, m.matchers)
@@ -38,12 +45,15 @@ def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
     t = a.threshold
     k_bad = ps.dyadic(t + 1, math.ceil)
     k_inside = ps.dyadic(t * interval / m.window * 0.9, math.floor)
-    base = ps.counter_base(k_bad)
+
+    def value(at: int) -> float:
+        # young: the counter's whole value; then increase() over a window that starts on a sample (exact)
+        return k_bad * (at // interval + 1) if at < m.window else k_bad * m.window / interval
+
     return ps.Scenario(
-        fires=lambda r, total: [(name, ps.Values().ramp(k_bad, r, start=base).ramp(0, total - r))],
-        inside=lambda total: [(name, ps.Values().ramp(k_inside, total, start=base))],
-        t_true=interval, clear=m.window, labels=labels,
-        value=lambda at: ps.increase_at(k_bad, at, m.window, interval))
+        fires=lambda r, total: [(name, ps.Values().ramp(k_bad, r, start=k_bad).ramp(0, total - r))],
+        inside=lambda total: [(name, ps.Values().ramp(k_inside, total, start=k_inside))],
+        t_true=0, clear=m.window, labels=labels, value=value)
 
 
 def cloudwatch(a: Alert, rs: ResolvedService) -> cw.Plan:
