@@ -136,8 +136,10 @@ def test_levels_and_units_in_threshold_steps(prod):
     assert steps_of(panel_titled(d, "rl_feedback_queue_depth")) == [
         {"color": "green", "value": None}, {"color": "yellow", "value": 25}, {"color": "dark-red", "value": 100}]
     latency = panel_titled(d, "p95 of rl_feedback_processing_latency_ms over 10m")
-    assert [s["value"] for s in steps_of(latency)] == [None, 5000]  # 5 s in the histogram's milliseconds
-    assert latency["fieldConfig"]["defaults"]["unit"] == "ms"
+    # a histogram in milliseconds is plotted in the threshold's seconds (histogram_quantile(...) / 1000)
+    assert [s["value"] for s in steps_of(latency)] == [None, 5]
+    assert latency["fieldConfig"]["defaults"]["unit"] == "s"
+    assert latency["targets"][0]["expr"].endswith(") / 1000")
     boltit = dash(prod, "boltit-pilot")
     accuracy = panel_titled(boltit, "Classification accuracy (7-day rolling)")
     assert steps_of(accuracy) == [{"color": "red", "value": None}, {"color": "orange", "value": 0.85},

@@ -1,5 +1,6 @@
 """Summaries and descriptions only use template actions mlmon can render and test:
-`{{ $value }}`, `{{ $value | humanize }}`, `{{ $value | humanizePercentage }}` and `{{ $labels.NAME }}`."""
+`{{ $value }}`, `{{ $value | humanize }}` (or `humanize1024`, `humanizePercentage`, `humanizeDuration`),
+`{{ printf "%.4g" $value }}` and `{{ $labels.NAME }}`."""
 
 from ..templating import unsupported
 
@@ -12,4 +13,5 @@ def check(ctx):
                 for action in unsupported(text):
                     yield src.problem(("monitors", i, field), (
                         f"template action {action} is not supported; use {{{{ $value }}}}, "
-                        f"{{{{ $value | humanize }}}}, {{{{ $value | humanizePercentage }}}} or {{{{ $labels.NAME }}}}"))
+                        f"{{{{ $value | humanize }}}} (humanize1024, humanizePercentage, humanizeDuration), "
+                        f"{{{{ printf \"%.4g\" $value }}}} or {{{{ $labels.NAME }}}}"))

@@ -9,8 +9,8 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, panels_of,
-                        series_labels, unreachable)
+from ..kindspec import (COUNT, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, panels_of,
+                        series_labels, unreachable, value_is)
 from ..model import FailuresMonitor
 from ..prometheus import series as ps
 from ..promql import dur, increase_since_birth, num, selector
@@ -80,4 +80,4 @@ def check(m: FailuresMonitor, svc):
 KIND = KindSpec(
     name="failures", model=FailuresMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    value=value_is(COUNT), metrics=metrics, check=check)

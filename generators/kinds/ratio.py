@@ -15,7 +15,7 @@ from .. import yamlio
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
 from ..durations import parse_duration
-from ..kindspec import KindSpec, MetricUse, alerts_of, legend, ratio_by, thresholds
+from ..kindspec import PERCENT, KindSpec, MetricUse, alerts_of, legend, ratio_by, thresholds, value_is
 from ..model import RatioMonitor
 from ..prometheus import series as ps
 from ..promql import by_clause, dur, num, sel
@@ -280,4 +280,4 @@ def check(m: RatioMonitor, svc):
 KIND = KindSpec(
     name="ratio", model=RatioMonitor, requires_threshold=True, expr=expr, recording_rules=recording_rules,
     signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    value=value_is(PERCENT), metrics=metrics, check=check)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..kindspec import KindSpec, NotSupported, no_recording_rules, no_threshold_overrides, panels_of
+from ..kindspec import COUNT, KindSpec, NotSupported, no_recording_rules, no_threshold_overrides, panels_of, value_is
 from ..model import RawMonitor
 from ..promql import num
 from ..resolve import Alert, ResolvedService
@@ -78,4 +78,4 @@ def _deriv_of_bounded(m: RawMonitor, svc):
 KIND = KindSpec(
     name="raw", model=RawMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=CLOUDWATCH, condition=condition,
-    metrics=metrics, check=check)
+    value=value_is(COUNT), metrics=metrics, check=check)

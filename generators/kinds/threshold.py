@@ -7,8 +7,9 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (RATIO_WINDOW, KindSpec, MetricUse, as_written, grafana_unit, legend, levels, metric_range,
-                        no_recording_rules, panels_of, ratio_by, series_labels, unit_range, unreachable)
+from ..kindspec import (COUNT, PERCENT, RATIO_WINDOW, KindSpec, MetricUse, as_written, grafana_unit, legend, levels,
+                        metric_range, metric_value, no_recording_rules, panels_of, ratio_by, series_labels, unit_range,
+                        unreachable)
 from ..model import ThresholdMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, by_clause, dur, num, sel, selector
@@ -184,7 +185,21 @@ def condition(a: Alert, rs: ResolvedService) -> str:
         else:
             subject = f"{fn}_over_time({subject}[{d(m.smoothing.window)}])"
     guard = f" (with at least {num(m.guard)} {m.denominator.metric} per minute)" if m.guard > 0 else ""
-    return f"{subject} {CMP[m.op]} {num(a.threshold)}{guard}"
+    percent = f" ({num(round(a.threshold * 100, 6))}%)" if value(a, rs) == PERCENT else ""
+    return f"{subject} {CMP[m.op]} {num(a.threshold)}{percent}{guard}"
+
+
+def value(a: Alert, rs: ResolvedService) -> str:
+    """A ratio as a percentage, a rate per second, an increase as a count, else the metric's own unit."""
+    m = a.monitor
+    if m.denominator is not None:
+        return PERCENT
+    fn = m.smoothing.function if m.smoothing else None
+    if fn == "rate":
+        return COUNT + "/s"
+    if fn == "increase":
+        return COUNT
+    return metric_value(rs, m.metric)
 
 
 def metrics(m: ThresholdMonitor):
@@ -211,4 +226,4 @@ def check(m: ThresholdMonitor, svc):
 KIND = KindSpec(
     name="threshold", model=ThresholdMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    value=value, metrics=metrics, check=check)
