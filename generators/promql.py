@@ -59,9 +59,13 @@ def increase_since_birth(s: str, window: str) -> str:
 
     ``increase()`` needs two samples and never counts a series' first value, so a counter created by its first
     event (``failed_total`` born at 1 when the first item fails) reads 0. A series that did not exist ``window``
-    ago (Prometheus' 5m lookback included) counts its whole value instead: a counter starts from zero when its
-    process starts. (A scrape outage longer than the window plus 5m without a restart reads as a new series.)"""
-    return f"({s} unless {s} offset {window}) or increase({s}[{window}])"
+    ago (Prometheus' 5m lookback included) counts its whole value instead -- a counter starts from zero with its
+    process -- provided its target was already scraped then (``up offset <window>`` on the same job and instance):
+    a series is new to Prometheus, not to its process, after a Prometheus outage or when a target is first
+    scraped, and must not page with its whole history. (A target whose first failure comes within its first
+    window, or a series without job/instance labels, is counted by ``increase()`` alone.)"""
+    young = f"({s} unless {s} offset {window}) and on (job, instance) up offset {window}"
+    return f"({young}) or increase({s}[{window}])"
 
 
 def tidy(expr: str) -> str:

@@ -95,11 +95,13 @@ def test_expressions(kinds_catalog):
     assert e["DriftDetected"] == f"drift{{{sel}}} == 1"
     assert e["ScoreRising"] == f"deriv(score{{{sel}}}[1h]) * 3600 > 0.05"
     errors = f"errors_total{{{sel}}}"
-    assert e["ErrorsSeen"] == f"(({errors} unless {errors} offset 10m) or increase({errors}[10m])) > 0"
+    assert e["ErrorsSeen"] == (f"((({errors} unless {errors} offset 10m) and on (job, instance) up offset 10m) "
+                               f"or increase({errors}[10m])) > 0")
     done = f"done_total{{{sel}}}"
     assert e["QueueStalled"] == (f"( depth{{{sel}}} > 5 and min_over_time(depth{{{sel}}}[5m]) > 5 "
                                  f"and on (model, instance) depth{{{sel}}} offset 20m ) unless on (model, instance) "
-                                 f"( (({done} unless {done} offset 20m) or increase({done}[20m])) > 0 )")
+                                 f"( ((({done} unless {done} offset 20m) and on (job, instance) up offset 20m) "
+                                 f"or increase({done}[20m])) > 0 )")
     assert e["SlowRequests"] == (f"histogram_quantile(0.99, sum by (le, model) "
                                  f"(rate(latency_seconds_bucket{{{sel}}}[5m]))) > 0.25")
     assert e["ScoreMissing"] == f'absent(score{{{sel},model="main"}})'

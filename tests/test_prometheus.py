@@ -58,8 +58,8 @@ def test_seed_001_specialists(prod):
 def test_seed_004_rl_feedback(prod):
     # a failed-items counter created by its first failure counts from zero (increase() alone reads 0)
     assert prod["RLFeedbackProcessingFailures"]["expr"] == (
-        "((rl_feedback_failed_total unless rl_feedback_failed_total offset 15m) "
-        "or increase(rl_feedback_failed_total[15m])) > 0")
+        "(((rl_feedback_failed_total unless rl_feedback_failed_total offset 15m) "
+        "and on (job, instance) up offset 15m) or increase(rl_feedback_failed_total[15m])) > 0")
     assert prod["RLFeedbackProcessingFailures"]["labels"]["severity"] == "page"
     high, crit = prod["RLFeedbackQueueDepthHigh"], prod["RLFeedbackQueueDepthCritical"]
     assert (high["expr"], high["for"], high["labels"]["severity"]) == ("rl_feedback_queue_depth > 25", "15m", "ticket")
@@ -70,8 +70,8 @@ def test_seed_004_rl_feedback(prod):
         "( rl_feedback_queue_depth > 0 and min_over_time(rl_feedback_queue_depth[5m]) > 0 "
         "and on (tenant, workspace, instance) rl_feedback_queue_depth offset 30m ) "
         "unless on (tenant, workspace, instance) "
-        "( ((rl_feedback_processed_total unless rl_feedback_processed_total offset 30m) "
-        "or increase(rl_feedback_processed_total[30m])) > 0 )")
+        "( (((rl_feedback_processed_total unless rl_feedback_processed_total offset 30m) "
+        "and on (job, instance) up offset 30m) or increase(rl_feedback_processed_total[30m])) > 0 )")
     assert stalled["labels"]["severity"] == "page"
     # batch latency SLO of 5 s on a histogram in milliseconds
     assert prod["RLFeedbackBatchLatencyHigh"]["expr"].endswith(") / 1000 > 5")  # compared in seconds

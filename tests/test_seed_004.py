@@ -111,10 +111,11 @@ def _promtool(tmp_path, alert: str, series: list[tuple[str, str]], expectations:
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
 
 
-POD_A = 'tenant="t1",workspace="w1",instance="crew-api-a:8000"'
-POD_B = 'tenant="t1",workspace="w1",instance="crew-api-b:8000"'
-A = {"tenant": "t1", "workspace": "w1", "instance": "crew-api-a:8000"}
-B = {"tenant": "t1", "workspace": "w1", "instance": "crew-api-b:8000"}
+POD_A = 'job="crew-api",tenant="t1",workspace="w1",instance="crew-api-a:8000"'
+POD_B = 'job="crew-api",tenant="t1",workspace="w1",instance="crew-api-b:8000"'
+A = {"job": "crew-api", "tenant": "t1", "workspace": "w1", "instance": "crew-api-a:8000"}
+B = {"job": "crew-api", "tenant": "t1", "workspace": "w1", "instance": "crew-api-b:8000"}
+UP_A = ('up{job="crew-api",instance="crew-api-a:8000"}', "1x120")  # the pod is scraped from minute 0
 
 
 @requires_promtool
@@ -152,27 +153,39 @@ def test_a_replica_without_any_processed_counter_is_stalled(tmp_path):
 
 @requires_promtool
 def test_the_processed_counter_born_at_one_is_progress(tmp_path):
-    # backlog since minute 0; the first item is processed at minute 20 and creates the counter at 1
-    series = [(f"rl_feedback_queue_depth{{{POD_A}}}", "4x80"),
-              (f"rl_feedback_processed_total{{{POD_A}}}", "_x20 1x60")]
-    # processed within the last 30m until minute 50 (the counter is younger than 30m until then)
-    _promtool(tmp_path, "RLFeedbackProcessingStalled", series, [("30m", []), ("49m", []), ("51m", [A])])
+    # backlog since minute 0, stalled from the start: pages at minute 30 (watched for 30m, nothing processed);
+    # the first item is processed at minute 40 and creates the counter at 1: progress, the page resolves
+    series = [UP_A, (f"rl_feedback_queue_depth{{{POD_A}}}", "4x100"),
+              (f"rl_feedback_processed_total{{{POD_A}}}", "_x40 1x60")]
+    # processed within the last 30m until minute 70 (the counter is younger than 30m until then)
+    _promtool(tmp_path, "RLFeedbackProcessingStalled", series,
+              [("30m", [A]), ("39m", [A]), ("40m", []), ("69m", []), ("71m", [A])])
 
 
 @requires_promtool
 def test_first_failure_of_a_new_tenant_pages(tmp_path):
-    # "Failures detected in last 15 minutes": the failed counter is created by the first failure (born at 1)
-    t2 = {"tenant": "t2", "workspace": "w9"}
-    series = [('rl_feedback_failed_total{tenant="t2",workspace="w9"}', "_x10 1x40")]
-    # pages at minute 10 (for 0) and for the 15 minutes the failure is "in the last 15 minutes"
-    _promtool(tmp_path, "RLFeedbackProcessingFailures", series,
-              [("9m", []), ("10m", [t2]), ("24m", [t2]), ("26m", [])])
+    # "Failures detected in last 15 minutes": the failed counter is created by the first failure (born at 1) of a
+    # new tenant on a pod scraped since minute 0
+    t2 = {"job": "crew-api", "instance": "crew-api-a:8000", "tenant": "t2", "workspace": "w9"}
+    failed = 'rl_feedback_failed_total{job="crew-api",instance="crew-api-a:8000",tenant="t2",workspace="w9"}'
+    # pages at minute 20 (for 0) and for the 15 minutes the failure is "in the last 15 minutes"
+    _promtool(tmp_path, "RLFeedbackProcessingFailures", [UP_A, (failed, "_x20 1x40")],
+              [("19m", []), ("20m", [t2]), ("34m", [t2]), ("36m", [])])
+
+
+@requires_promtool
+def test_a_counter_new_only_to_prometheus_does_not_page(tmp_path):
+    # Prometheus was down (or the pod was not scraped) for an hour: the counter reappears at 7 with no failure
+    # since; it is new to Prometheus, not to its process, and its 7 old failures must not page
+    failed = 'rl_feedback_failed_total{job="crew-api",instance="crew-api-a:8000",tenant="t1",workspace="w1"}'
+    series = [('up{job="crew-api",instance="crew-api-a:8000"}', "1x10 _x60 1x30"), (failed, "7x10 _x60 7x30")]
+    _promtool(tmp_path, "RLFeedbackProcessingFailures", series, [("71m", []), ("80m", []), ("100m", [])])
 
 
 @requires_promtool
 def test_failure_on_an_existing_counter_and_a_restart(tmp_path):
     t1 = {"tenant": "t1", "workspace": "w1"}
-    # at 0 for an hour, one failure at minute 60: pages 60..74
+    # at 0 for an hour, one failure at minute 60: pages 60..74 (by increase(); no job/instance: no young branch)
     series = [('rl_feedback_failed_total{tenant="t1",workspace="w1"}', "0x59 1x40")]
     _promtool(tmp_path, "RLFeedbackProcessingFailures", series, [("59m", []), ("60m", [t1]), ("74m", [t1]),
                                                                   ("76m", [])])

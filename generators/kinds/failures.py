@@ -35,25 +35,36 @@ def signals(m: FailuresMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
-    """Counters created by their first failures at t=0 (born at one interval's failures, as a new tenant's
-    counter is): counted from zero while younger than the window, so the alert holds at the first sample, where
-    ``increase()`` alone has nothing to compare; by ``increase()`` once the window is covered."""
+    """Counters created by their first failures (born at one interval's failures, as a new tenant's counter is)
+    on a target scraped since t=0 (``up``), once the target has been scraped for a window: counted from zero while
+    younger than the window, so the alert holds at the counter's first sample, where ``increase()`` alone has
+    nothing to compare; by ``increase()`` once the window is covered."""
     m = a.monitor
     interval = rs.defaults.evaluation_interval
     labels = ps.base_labels(rs, m.metric, m.matchers)
+    labels.setdefault("job", "a")
+    labels.setdefault("instance", "a")
     name = ps.series_name(m.metric, labels)
+    up = ps.series_name("up", {"job": labels["job"], "instance": labels["instance"]})
     t = a.threshold
     k_bad = ps.dyadic(t + 1, math.ceil)
     k_inside = ps.dyadic(t * interval / m.window * 0.9, math.floor)
+    n_born = -(-m.window // interval) + 1  # the counter's first sample: the target was scraped a window before
+    born = n_born * interval
 
     def value(at: int) -> float:
         # young: the counter's whole value; then increase() over a window that starts on a sample (exact)
-        return k_bad * (at // interval + 1) if at < m.window else k_bad * m.window / interval
+        if at < born + m.window:
+            return k_bad * ((at - born) // interval + 1)
+        return k_bad * m.window / interval
 
     return ps.Scenario(
-        fires=lambda r, total: [(name, ps.Values().ramp(k_bad, r, start=k_bad).ramp(0, total - r))],
-        inside=lambda total: [(name, ps.Values().ramp(k_inside, total, start=k_inside))],
-        t_true=0, clear=m.window, labels=labels, value=value)
+        fires=lambda r, total: [(up, ps.Values().const(1, total)),
+                                (name, ps.Values().gap(n_born).ramp(k_bad, r - n_born, start=k_bad)
+                                 .ramp(0, total - r))],
+        inside=lambda total: [(up, ps.Values().const(1, total)),
+                              (name, ps.Values().gap(n_born).ramp(k_inside, total - n_born, start=k_inside))],
+        t_true=born, clear=m.window, labels=labels, value=value)
 
 
 def cloudwatch(a: Alert, rs: ResolvedService) -> cw.Plan:

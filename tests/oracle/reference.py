@@ -59,17 +59,25 @@ def threshold(w: World, svc, m, thr: float, t: int) -> dict:
     return {k: v for k, v in out.items() if cmp(v, thr)}
 
 
+def scraped(w: World, s, t: int) -> bool:
+    """Whether the target that exports ``s`` (its job and instance) was scraped at ``t`` (its ``up`` series)."""
+    job, inst = s.labels.get("job", ""), s.labels.get("instance", "")
+    return any(w.instant(u, t) is not None for u in w.select("up")
+               if u.labels.get("job", "") == job and u.labels.get("instance", "") == inst)
+
+
+def new_counter(w: World, s, t: int, window: int) -> bool:
+    """A counter new to its process: no sample a window ago although its target was scraped then."""
+    return w.instant(s, t) is not None and w.instant(s, t - window) is None and scraped(w, s, t - window)
+
+
 def failures(w: World, svc, m, thr: float, t: int) -> dict:
-    """Failures within the window; a series that did not exist a window ago counts its whole value (a counter
-    starts at zero with its process)."""
+    """Failures within the window; a counter created within it on a target already scraped a window ago counts
+    its whole value (a counter starts at zero with its process)."""
     out = {}
     for s in w.select(m.metric, _merge(svc, m.matchers)):
         now = w.instant(s, t)
-        if now is None:
-            young = None
-        else:
-            young = w.instant(s, t - m.window) is None if t - m.window >= 0 else True
-        v = now if young else w.increase(s, t, m.window)
+        v = now if new_counter(w, s, t, m.window) else w.increase(s, t, m.window)
         if v is not None and v > thr:
             out[key(s.labels)] = v
     return out
@@ -83,9 +91,7 @@ def stalled(w: World, svc, m, thr: float, t: int) -> dict:
         () if "instance" in svc.labels else ("instance",))
     progressed = set()
     for p in w.select(m.progress.metric, _merge(svc, m.progress.matchers)):
-        now = w.instant(p, t)
-        young = now is not None and (t - m.window < 0 or w.instant(p, t - m.window) is None)
-        inc = now if young else w.increase(p, t, m.window)
+        inc = w.instant(p, t) if new_counter(w, p, t, m.window) else w.increase(p, t, m.window)
         if inc is not None and inc > 0:
             progressed.add(project(key(p.labels), on))
     backlogs = w.select(m.backlog.metric, _merge(svc, m.backlog.matchers))
