@@ -113,9 +113,10 @@ def load_at(catalog_dir: str | os.PathLike, rev: str, rendering: bool = False) -
     parent = Path(rel).parent.as_posix()
     where = "dashboards" if parent == "." else f"{parent}/dashboards"
     boards = dir_texts(top, commit, where, rev, (PATTERN.lstrip("*"),)) or {}
+    from .loader import display_name
+
     catalog = load_catalog(root, texts=texts, dashboards=boards)
-    checkout = Path(catalog_dir).as_posix()
-    files = {s: checkout + v[len(root):] if v.startswith(root) else v for s, v in catalog.files.items()}
+    files = {s: display_name(catalog_dir, Path(v).name) for s, v in catalog.files.items()}
     return catalog.model_copy(update={"files": files})
 
 
