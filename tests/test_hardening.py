@@ -185,6 +185,9 @@ NUMBERS = {
                                       "longer than 366d"),
     "a job deadline of 0 is refused": (edit("shop.yaml", "deadline: 20m", "deadline: 0"), "jobs[0].deadline",
                                        "greater than 0"),
+    "a request above the default limit is refused at load, not at render (found by the fuzz suite)":
+        (edit("shop.yaml", "    deadline: 20m\n", "    deadline: 20m\n    resources: {requests: {memory: 4Gi}}\n"),
+         "jobs[0].resources", "memory request 4Gi is above its limit 1Gi"),
 }
 
 DURATIONS = {
