@@ -92,6 +92,15 @@ def write_tree(files: dict[str, bytes], out_dir: str | os.PathLike, *, protect: 
     return target
 
 
+def check_target(out_dir: str | os.PathLike, *, protect: tuple = (), label: str = "--out") -> None:
+    """Raise :class:`OutputRefused` now if :func:`write_tree` would refuse ``out_dir`` (for commands that work a
+    long time before writing, e.g. ``mlmon backtest --plots``). Writes nothing."""
+    given = Path(os.path.abspath(out_dir))
+    target = _target(given, label)
+    _refuse_protected(target, given, protect, label)
+    _previous_output(target, label, given)
+
+
 def manifest_bytes(files: dict[str, bytes]) -> bytes:
     """The manifest of ``files``: deterministic (sorted, no time stamps)."""
     body = {"written_by": "mlmon", "format": MANIFEST_FORMAT,

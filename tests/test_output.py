@@ -404,3 +404,13 @@ def test_exchange_swaps_two_directories(tmp_path):
     (b / "y").write_text("b")
     output.exchange(a, b)
     assert (a / "y").read_text() == "b" and (b / "x").read_text() == "a"
+
+
+def test_backtest_plots_refuses_a_users_folder_before_running(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    (plots / "ShopQueueDeep.png").write_bytes(b"a user's own picture")
+    r = cli("backtest", "--catalog", str(CATALOG), "--prometheus", "http://127.0.0.1:9", "--plots", str(plots))
+    assert r.code == 2 and "refusing --plots" in r.err and "not an mlmon output" in r.err, r.err
+    assert (plots / "ShopQueueDeep.png").read_bytes() == b"a user's own picture"
