@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
               and not (r.get("seconds", 99) <= 1 and r.get("added_mb", 999) <= 100
                        and r["outcome"].startswith("rejected"))]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"cases": rows}))
     else:
         print(f"{'case':20} {'bytes':>10} {'seconds':>8} {'+MB':>6}  outcome")
         for r in rows:
