@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-MAX_MESSAGE = 400
+MAX_MESSAGE = 1000
 """Characters of a problem's message; a quoted value longer than :data:`MAX_QUOTED` is cut (a 2 MB value in
 a catalog file is not echoed back)."""
-MAX_QUOTED = 60
+MAX_QUOTED = 200
 _QUOTED = re.compile("'(?:[^'\\\\\\n]|\\\\.){%d,}'|\"(?:[^\"\\\\\\n]|\\\\.){%d,}\"" % (MAX_QUOTED + 1, MAX_QUOTED + 1))
 
 

@@ -86,6 +86,9 @@ def dir_texts(top: Path, commit: str, rel: str, rev: str, suffixes: tuple[str, .
         _mode, kind, oid = meta.split()
         if kind != "blob" or not name.endswith(suffixes):
             continue
+        if _mode == "120000":  # a symlink: its blob is the link's target path, not the file
+            raise CatalogError([Problem(f"{rev}:{rel}/{name}", "", "a symlink: at a git revision mlmon reads "
+                                        "only regular files (commit the file itself)")])
         blob = _git(["cat-file", "blob", oid], top)
         if blob.returncode != 0:  # pragma: no cover - ls-tree just listed it
             raise RevisionError(f"cannot read {rel}/{name} at {rev}: {blob.stderr.decode(errors='replace')}")

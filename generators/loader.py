@@ -130,6 +130,11 @@ def load_catalog(root: str | os.PathLike, *, texts: dict[str, str] | None = None
                 unreadable.append(Problem(_rel(root_path, p.name), "", f"not UTF-8 text (byte {exc.start})"))
         if unreadable:
             raise CatalogError(unreadable)
+    hidden = sorted(n for n in texts if n.startswith("."))
+    if hidden:  # read from a git revision: the same rule as on disk
+        for n in hidden:
+            print(f"mlmon: warning: {_rel(root_path, n)}: hidden file not loaded", file=sys.stderr)
+        texts = {n: t for n, t in texts.items() if not n.startswith(".")}
     problems: list[Problem] = []
     defaults = Defaults()
     services: list[tuple[SourceFile, Service]] = []

@@ -428,7 +428,7 @@ def _recover(target: Path) -> None:
         olds = [d for d in found if d.name.startswith(f".{target.name}.old-") and _is_ours(d)
                 and not (d / INCOMPLETE).exists()]
         if olds:
-            restored = max(olds, key=lambda d: d.stat().st_mtime)
+            restored = max(olds, key=lambda d: ((d / MANIFEST).is_file(), d.stat().st_mtime))
             os.rename(restored, target)
             print(f"mlmon: restored {target} from {restored.name}, left by an interrupted run", file=sys.stderr)
             found.remove(restored)

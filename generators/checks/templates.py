@@ -4,17 +4,21 @@ only uses template actions mlmon can render and test: `{{ $value }}`, `{{ $value
 
 The fields themselves are checked by the schema (``TemplateText``, ``LabelValue`` in ``generators/types.py``);
 this check is the net for everything else that flows into an annotation (titles in default summaries,
-remediation commands, ...): it renders the annotations of the services whose file holds a ``{{``."""
+remediation commands, matchers, ...): it renders the annotations of the services whose text holds an action
+mlmon does not support (or a lone ``{`` at an end), so a catalog without one costs nothing."""
 
 from ..templating import SUPPORTED, unsupported
 
 
-def _has_braces(data) -> bool:
+def _needs_rendering(data) -> bool:
+    """Some text of ``data`` holds a template action mlmon does not support, an unclosed ``{{``, or starts or
+    ends with ``{`` (next to generated text it could form one). Only then are the annotations rendered: text
+    whose actions are all supported cannot produce an unsupported one (the schema already checked labels)."""
     stack = [data]
     while stack:
         d = stack.pop()
         if isinstance(d, str):
-            if "{{" in d:
+            if ("{{" in d and unsupported(d)) or d.startswith("{") or d.endswith("{"):
                 return True
         elif isinstance(d, dict):
             stack.extend(d.values())
@@ -28,9 +32,9 @@ def check(ctx):
     from .. import alertmeta
     from ..resolve import resolve_service
 
-    defaults_braces = _has_braces(ctx.defaults.model_dump(mode="json"))
+    defaults_braces = _needs_rendering(ctx.defaults.model_dump(mode="json"))
     for src, svc in ctx.services:
-        if not (defaults_braces or _has_braces(src.data)):
+        if not (defaults_braces or _needs_rendering(src.data)):
             continue
         index = {id(m): i for i, m in enumerate(svc.monitors)}
         seen = set()
