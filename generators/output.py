@@ -7,7 +7,7 @@ It never destroys anything mlmon did not write, and ``--out`` is never missing o
   wrote) and exactly those files, unchanged. A file added, changed or replaced by a symlink since is the
   user's: the write is refused (:class:`OutputRefused`, exit 2) naming the folder, the file and why; nothing
   is touched. Refused always: ``/``, ``$HOME``, the current directory or any folder containing it, a git work
-  tree's root (a ``.git`` entry), and the catalog directory, its ``dashboards/`` and hand-written runbooks
+  tree's root (a ``.git`` entry), a mount point (it cannot be renamed), and the catalog directory, its ``dashboards/`` and hand-written runbooks
   (``protect``), any folder containing one of them or inside one of them.
 - **Symlinks.** ``--out LINK`` (a symlink to a directory) writes into the link's target: the rules above are
   applied to the target, the target is replaced and the link itself is kept. A dangling link, or one to
@@ -153,6 +153,9 @@ def _refuse_protected(target: Path, given: Path, protect: tuple, label: str) -> 
     if _inside(cwd, target):
         raise OutputRefused(f"refusing {shown}: it is the current directory or contains it; "
                             "give a folder of its own, e.g. --out out/dev")
+    if os.path.ismount(target):
+        raise OutputRefused(f"refusing {shown}: it is a mount point, which the atomic rename that replaces {label} "
+                            f"cannot move; give a folder inside it, e.g. {label} {given / 'out'}")
     if os.path.lexists(target / ".git"):
         raise OutputRefused(f"refusing {shown}: it is the root of a git work tree (it holds .git)")
     for p in protect:

@@ -294,6 +294,14 @@ def test_read_only_mount_exits_1_naming_the_path(cli, tmpfs):
     assert r.code == 1 and "Read-only file system" in r.err and str(tmpfs / "new") in r.err, r.err
 
 
+def test_a_mount_point_is_refused_with_a_hint(cli, tmpfs):
+    r = cli("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(tmpfs))
+    assert r.code == 2 and "mount point" in r.err and "give a folder inside it" in r.err, r.err
+    assert list(tmpfs.iterdir()) == []
+    r = cli("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(tmpfs / "out"))
+    assert r.code == 0, r.err
+
+
 # --- killed at every step (SIGKILL in a child process) --------------------------------------------
 
 WRITER = textwrap.dedent("""
