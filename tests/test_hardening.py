@@ -418,8 +418,8 @@ def test_plan_reads_alerts_of_the_current_directory(cli, tmp_path):
 
 # --- exit codes -----------------------------------------------------------------------------------
 
-def test_an_oserror_is_exit_1_naming_the_path(cli, tmp_path, monkeypatch):
-    """A failure of the environment (here: the catalog cannot be listed) is no internal error."""
+def test_an_unlistable_catalog_is_exit_2_naming_it(cli, tmp_path, monkeypatch):
+    """A failure of the environment (here: the catalog cannot be listed, EACCES) is no internal error."""
     cat = write(tmp_path, base())
     real = Path.iterdir
 
@@ -480,3 +480,43 @@ def test_anchors_and_aliases_expand_like_pyyaml_with_lines_of_the_anchor():
     assert data == {"a": {"x": 1, "y": [2, 3]}, "b": {"x": 1, "y": [2, 3]}, "c": [{"x": 1, "y": [2, 3]}]}
     assert data["b"] is not data["a"]  # a tree: editing one use changes no other
     assert lines[("b",)] == 1 and lines[("c", 0, "y", 1)] == 1 and lines[("c",)] == 4  # the sequence starts at its first item
+
+
+def test_permission_denied_writing_is_exit_1_naming_the_path(cli, tmp_path, monkeypatch):
+    import tempfile
+
+    real = tempfile.mkdtemp
+
+    def denied(*a, **kw):
+        if ".out.tmp-" in str(kw.get("prefix", "")):
+            raise PermissionError(13, "Permission denied", str(kw.get("dir")))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", denied)
+    cat = write(tmp_path, base())
+    r = cli("render", "--catalog", str(cat), "--env", "dev", "--out", str(tmp_path / "out"))
+    assert r.code == 1 and "Permission denied" in r.err and str(tmp_path / "out") in r.err, r.err
+    assert "internal error" not in r.err and not (tmp_path / "out").exists()
+
+
+def test_any_oserror_of_a_command_is_exit_1_naming_the_path(cli, monkeypatch):
+    """An OSError is the environment, not an mlmon bug: exit 1 with the path, never 70."""
+    from generators.cli import runbooks
+
+    def boom(args):
+        raise PermissionError(13, "Permission denied", "/srv/runbooks/x.md")
+
+    monkeypatch.setattr(runbooks, "run", boom)
+    r = cli("runbooks", "--check")
+    assert r.code == 1 and r.err.strip() == "mlmon: error: /srv/runbooks/x.md: Permission denied"
+
+
+def test_a_real_bug_is_still_exit_70(cli, monkeypatch):
+    from generators.cli import thresholds
+
+    def boom(args):
+        raise KeyError("bug")
+
+    monkeypatch.setattr(thresholds, "run", boom)
+    r = cli("thresholds")
+    assert r.code == 70 and "internal error" in r.err
