@@ -422,3 +422,57 @@ def test_backtest_plots_refuses_a_users_folder_before_running(cli, tmp_path):
     r = cli("backtest", "--catalog", str(CATALOG), "--prometheus", "http://127.0.0.1:9", "--plots", str(plots))
     assert r.code == 2 and "refusing --plots" in r.err and "not an mlmon output" in r.err, r.err
     assert (plots / "ShopQueueDeep.png").read_bytes() == b"a user's own picture"
+
+
+# --- the real CLI, killed at random instants and run concurrently (slow tier) ----------------------
+
+def manifest_holds(out: Path) -> bool:
+    """Independent of generators.output: the manifest lists exactly the files under out, with their hashes."""
+    import hashlib
+
+    body = json.loads((out / MANIFEST).read_text())
+    files = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in out.rglob("*") if p.is_file() and p.name != MANIFEST}
+    return body["files"] == files and len(files) > 10
+
+
+def mlmon(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "generators", *args], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.mark.slow
+def test_render_killed_at_random_instants_leaves_a_complete_out(tmp_path):
+    import random
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    rng = random.Random(11)
+    assert mlmon("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(out)).wait(120) == 0
+    for i in range(12):
+        p = mlmon("render", "--catalog", str(CATALOG), "--env", rng.choice(["dev", "staging", "prod"]),
+                  "--out", str(out))
+        time.sleep(rng.uniform(0.3, 2.5))
+        p.send_signal(signal.SIGKILL)
+        p.wait(60)
+        assert out.is_dir() and manifest_holds(out), f"iteration {i}: --out incomplete"
+    p = mlmon("render", "--catalog", str(CATALOG), "--env", "prod", "--out", str(out))
+    assert p.wait(120) == 0, p.stderr.read()
+    assert manifest_holds(out) and sorted(x.name for x in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.slow
+def test_concurrent_real_renders_end_with_one_complete_render(tmp_path):
+    out = tmp_path / "out"
+    envs = ["dev", "staging", "prod"]
+    procs = [mlmon("render", "--catalog", str(CATALOG), "--env", env, "--out", str(out)) for env in envs]
+    assert [p.wait(300) for p in procs] == [0, 0, 0], [p.stderr.read() for p in procs]
+    assert manifest_holds(out)
+    rendered = {}
+    for env in envs:
+        single = tmp_path / f"single-{env}"
+        assert mlmon("render", "--catalog", str(CATALOG), "--env", env, "--out", str(single)).wait(120) == 0
+        rendered[env] = tree(single)
+    assert tree(out) in rendered.values()
+    assert sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith("single-")) == ["out"]
