@@ -61,6 +61,9 @@ def scan(root: Path) -> tuple[list[Path], list[Problem], list[str]]:
     warnings: list[str] = []
     for p in sorted(root.iterdir()):
         if p.suffix not in (".yaml", ".yml"):
+            if p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith("."):
+                warnings.append(f"{_rel(root, p.name)}: not loaded: a catalog file ends in .yaml or .yml (lower "
+                                "case); rename it to load it")
             continue
         rel = _rel(root, p.name)
         if p.name.startswith("."):

@@ -303,6 +303,14 @@ def test_hidden_files_are_not_loaded_and_said_so(cli, tmp_path):
     assert not (tmp_path / "out" / "prometheus" / "ghost.rules.yaml").exists()
 
 
+def test_an_upper_case_suffix_is_not_loaded_and_said_so(cli, tmp_path):
+    files = base()
+    files["ghost.YAML"] = SERVICE.replace("service: shop", "service: ghost")
+    cat = write(tmp_path, files)
+    r = cli("render", "--catalog", str(cat), "--env", "dev", "--out", str(tmp_path / "out"))
+    assert r.code == 0 and "ghost.YAML: not loaded" in r.err, r.err
+
+
 def test_not_utf8_is_an_error_naming_the_file(cli, tmp_path):
     cat = write(tmp_path, base())
     (cat / "bin.yaml").write_bytes(b"service: \xff\xfe\n")
