@@ -73,6 +73,7 @@ def write_tree(files: dict[str, bytes], out_dir: str | os.PathLike, *, protect: 
     directory written (the target of a symlinked ``out_dir``)."""
     given = Path(os.path.abspath(out_dir))
     _check_names(files, given, label)
+    _check_out_name(given, label)
     target = _target(given, label)
     _refuse_protected(target, given, protect, label)
     parent = target.parent
@@ -96,6 +97,7 @@ def check_target(out_dir: str | os.PathLike, *, protect: tuple = (), label: str 
     """Raise :class:`OutputRefused` now if :func:`write_tree` would refuse ``out_dir`` (for commands that work a
     long time before writing, e.g. ``mlmon backtest --plots``). Writes nothing."""
     given = Path(os.path.abspath(out_dir))
+    _check_out_name(given, label)
     target = _target(given, label)
     _refuse_protected(target, given, protect, label)
     _previous_output(target, label, given)
@@ -122,6 +124,13 @@ def _check_names(files: dict[str, bytes], given: Path, label: str) -> None:
         if long:
             raise OutputRefused(f"cannot write {label} {given}: the file name {long[0][:60]}... "
                                 f"({len(long[0].encode())} bytes) is longer than {NAME_MAX} bytes")
+
+
+def _check_out_name(given: Path, label: str) -> None:
+    if len(given.name.encode()) > NAME_MAX - 20:
+        raise OutputRefused(f"{label} {given.name[:40]}... is a {len(given.name.encode())}-byte folder name; mlmon "
+                            f"needs 20 bytes more for its temporary sibling and the limit is {NAME_MAX}: "
+                            "give a shorter one")
 
 
 def _target(given: Path, label: str) -> Path:

@@ -224,6 +224,13 @@ def test_overlong_file_name_is_refused_before_anything_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("n", [236, 300])
+def test_an_overlong_out_name_is_refused_up_front(cli, tmp_path, n):
+    r = cli("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(tmp_path / ("o" * n)))
+    assert r.code == 2 and "give a shorter one" in r.err, r.err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("rel", ["../escape", "/abs", "a/../../b", MANIFEST, "a//b"])
 def test_paths_outside_the_tree_are_refused(tmp_path, rel):
     with pytest.raises(OutputRefused):
