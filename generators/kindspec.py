@@ -189,10 +189,15 @@ def unreachable(m, rng, op: str) -> Iterable[tuple[tuple, str]]:
     if rng is None:
         return
     lo, hi = rng
+    words = {"above": "above", "below": "below", "above_or_equal": "at or above", "below_or_equal": "at or below"}
     for path, t in thresholds(m):
-        if (op == "below" and t <= lo) or (op == "above" and t >= hi):
-            yield path, (f"{'below' if op == 'below' else 'above'} {num(t)} can never happen: "
-                         f"the metric ranges over [{num(lo)}, {num(hi)}]")
+        if ((op == "below" and t <= lo) or (op == "above" and t >= hi) or (op == "below_or_equal" and t < lo)
+                or (op == "above_or_equal" and t > hi)):
+            yield path, (f"{words[op]} {num(t)} can never happen: the metric ranges over [{num(lo)}, {num(hi)}]")
+        elif ((op == "below_or_equal" and t >= hi) or (op == "above_or_equal" and t <= lo)
+              or (op == "below" and t > hi) or (op == "above" and t < lo)):
+            yield path, (f"{words[op]} {num(t)} always holds: the metric ranges over [{num(lo)}, {num(hi)}], "
+                         "so the alert would always fire")
 
 
 def no_threshold_overrides(m, why: str) -> Iterable[tuple[tuple, str]]:

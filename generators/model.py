@@ -270,13 +270,18 @@ class Smoothing(Strict):
         return self
 
 
+Op = Literal["above", "below", "above_or_equal", "below_or_equal"]
+"""Which side of the threshold is bad: ``above`` (``>``), ``below`` (``<``), or with the threshold itself
+``above_or_equal`` (``>=``), ``below_or_equal`` (``<=``)."""
+
+
 class ThresholdMonitor(MonitorBase):
     """A gauge or score (or ratio of two counters' rates) above/below a bound."""
 
     kind: Literal["threshold"]
     metric: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
-    op: Literal["above", "below"] = "above"
+    op: Op = "above"
     smoothing: Smoothing | None = None
     denominator: SelectorIn | None = None
     """Divide the metric's rate by this counter's rate (both over ``smoothing.window``, default 5m)."""
@@ -320,7 +325,7 @@ class TrendMonitor(MonitorBase):
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     window: Seconds
     per: Literal["second", "minute", "hour", "day"]
-    op: Literal["above", "below"] = "below"
+    op: Op = "below"
 
 
 class FailuresMonitor(MonitorBase):
@@ -390,7 +395,7 @@ class LatencyMonitor(MonitorBase):
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     quantile: float = Field(default=0.95, gt=0, lt=1)
     window: Seconds = DEFAULT_WINDOW
-    op: Literal["above", "below"] = "above"
+    op: Op = "above"
     by: tuple[LabelName, ...] | None = None
 
 

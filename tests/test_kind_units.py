@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from pathlib import Path
 
@@ -195,6 +196,8 @@ def test_prometheus_panels_query_the_series_their_alerts_evaluate(catalog, rende
         evaluated = set().union(*(_series(r["expr"]) for r in group["rules"] if r.get("alert") in names or "record" in r))
         numbers = set().union(*(_numbers(r["expr"]) for r in alerts))
         numbers |= {round(1 - x, 12) for x in numbers}  # a success ratio's objective is 1 - the error budget
+        if any(" <= " in r["expr"] for r in alerts):  # a Grafana band starts at its step: `<= t` colours from t+
+            numbers = {math.nextafter(x, math.inf) for x in numbers}
         assert m.name in rows, f"{m.name} has no dashboard row"
         for panel in rows[m.name]:
             for t in panel["targets"]:
@@ -271,6 +274,8 @@ def test_cloudwatch_panels_query_the_series_their_alarms_evaluate(catalog, rende
         assert len(series) == 1, f"{m.name}: its alarms evaluate different series {series}"
         (evaluated,) = series
         thresholds = {b["Threshold"] for b in alarms}
+        if any(b["ComparisonOperator"] == "LessThanOrEqualToThreshold" for b in alarms):  # Grafana bands start at a step
+            thresholds = {math.nextafter(x, math.inf) for x in thresholds}
         for panel in rows[m.name]:
             assert _panel_series(panel) == evaluated, f"{m.name} panel {panel['title']!r}"
             assert _steps(panel) == thresholds, f"{m.name} panel {panel['title']!r}"

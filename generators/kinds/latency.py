@@ -10,7 +10,7 @@ from ..kindspec import (UNIT_SCALE, KindSpec, MetricUse, grafana_unit, legend, l
                         panels_of, ratio_by, threshold_in_metric_units)
 from ..model import LatencyMonitor
 from ..prometheus import series as ps
-from ..promql import CMP, by_clause, dur, num, selector
+from ..promql import CMP, by_clause, dur, num, selector, side
 from ..resolve import Alert, ResolvedService
 from ..signals import Query, Signal
 
@@ -52,7 +52,7 @@ def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
     # observations in (0.9 thr, thr] put every quantile just under thr; in (thr, 1.1 thr] just over it
     under = [0, per_step, per_step, per_step]
     over = [0, 0, per_step, per_step]
-    bad, good = (over, under) if m.op == "above" else (under, over)
+    bad, good = (over, under) if side(m.op) == "above" else (under, over)
     base = ps.counter_base(per_step)
 
     def fires(r, total):
@@ -60,8 +60,8 @@ def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
 
     by = ratio_by(rs, m)
     # linear interpolation inside the bucket holding every observation
-    lower = bounds[1] if m.op == "above" else bounds[0]
-    upper = bounds[2] if m.op == "above" else bounds[1]
+    lower = bounds[1] if side(m.op) == "above" else bounds[0]
+    upper = bounds[2] if side(m.op) == "above" else bounds[1]
     return ps.Scenario(
         fires=fires,
         inside=lambda total: [(n, ps.Values().ramp(good[i], total, start=base)) for i, n in enumerate(names)],

@@ -11,7 +11,7 @@ from ..kindspec import (RATIO_WINDOW, KindSpec, MetricUse, as_written, grafana_u
                         no_recording_rules, panels_of, ratio_by, series_labels, unit_range, unreachable)
 from ..model import ThresholdMonitor
 from ..prometheus import series as ps
-from ..promql import CMP, by_clause, dur, num, sel, selector
+from ..promql import CMP, by_clause, dur, num, opposite, sel, selector, side
 from ..resolve import Alert, ResolvedService
 from ..signals import Query, Signal
 
@@ -44,7 +44,7 @@ def lhs(rs: ResolvedService, m: ThresholdMonitor) -> str:
     else:
         out = f"{sm.function}_over_time({s}[{dur(sm.window)}])"
     if m.by:
-        out = f"max {by_clause(m.by)}({out})" if m.op == "above" else f"min {by_clause(m.by)}({out})"
+        out = f"max {by_clause(m.by)}({out})" if side(m.op) == "above" else f"min {by_clause(m.by)}({out})"
     return out
 
 
@@ -107,8 +107,8 @@ def _ratio_scenario(a: Alert, rs: ResolvedService, interval: int) -> ps.Scenario
     # large, so rounding the steps to 1/1024 moves the ratio by < 1e-7 (and far above the low-traffic guard)
     per_step = max(6000.0, m.guard * interval / 60 * 10)
     bad_ratio = ps.margin(a.threshold, m.op, (0.0, 1.0), 1.0)
-    good_ratio = ps.margin(a.threshold, "below" if m.op == "above" else "above", (0.0, 1.0), 1.0)
-    inside_ratio = ps.margin(a.threshold, "below" if m.op == "above" else "above", (0.0, 1.0), 0.05)
+    good_ratio = ps.margin(a.threshold, opposite(m.op), (0.0, 1.0), 1.0)
+    inside_ratio = ps.margin(a.threshold, opposite(m.op), (0.0, 1.0), 0.05)
     num_labels = ps.base_labels(rs, m.metric, m.matchers)
     den = m.denominator
     series = ps.split_counters(rs, [(m.metric, m.matchers)], [(den.metric, den.matchers)])

@@ -5,7 +5,9 @@ For every alert, two test groups:
 * **fires / resolves** — synthetic series that break the threshold from t=0: no alert one evaluation before
   ``for`` has elapsed, firing (with its exact labels) once it has, and nothing again after the series
   recovers and the alert's window has passed;
-* **inside** — series that sit just inside the threshold for longer than ``for``: never fires.
+* **inside** — series that sit just inside the threshold for longer than ``for``: never fires;
+* **exactly at the threshold** (kinds whose arithmetic is exact there, e.g. a gauge): fires for
+  ``above_or_equal``/``below_or_equal``, stays quiet for ``above``/``below``.
 
 Ratio SLOs get a third group: the low-traffic guard keeps a 100 % error ratio on a trickle of requests quiet.
 Raw monitors bring their own cases from the catalog.
@@ -65,6 +67,14 @@ def alert_tests(a: Alert, rs: ResolvedService) -> list[dict]:
          "interval": iv, "input_series": _input(sc.inside(quiet_total)),
          "alert_rule_test": [{"eval_time": format_duration(quiet_at), "alertname": a.name, "exp_alerts": []}]},
     ]
+    b = sc.boundary
+    if b is not None:  # exactly at the threshold: an inclusive op fires, a strict one stays quiet
+        exp = [{"exp_labels": dict(sorted(expected.items())),
+                "exp_annotations": expected_annotations(a, rs, b.value, expected)}] if b.fires else []
+        groups.append({"name": f"{a.name}: {'fires' if b.fires else 'stays quiet'} exactly at the threshold",
+                       "interval": iv, "input_series": _input(b.build(quiet_total)),
+                       "alert_rule_test": [{"eval_time": format_duration(quiet_at), "alertname": a.name,
+                                            "exp_alerts": exp}]})
     for title, build in sc.extra_groups:
         groups.append({"name": f"{a.name}: {title}", "interval": iv, "input_series": _input(build(quiet_total)),
                        "alert_rule_test": [{"eval_time": format_duration(quiet_at), "alertname": a.name,
