@@ -516,7 +516,7 @@ def probe_for(a, rs) -> Probe | None:
     if isinstance(m, ThresholdMonitor):
         sm = m.smoothing
         if m.denominator is not None:
-            split = split_counters(rs, [(m.metric, m.matchers)], [(m.denominator.metric, m.denominator.matchers)])
+            split = split_counters(rs, [(m.metric, m.matchers)], [(d.metric, d.matchers) for d in m.denominator])
             return RatioProbe("threshold/ratio", iv, sm.window if sm else 300, m.op, a.threshold, 0.0, 1.0,
                               counter=True, split=split,
                               scenarios=("step", "drift", "noise", "spike", "reset", "gap", "gap-degraded"))

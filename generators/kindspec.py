@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from .cloudwatch.plans import Unsupported
 from .model import DEFAULT_WINDOW
-from .promql import matcher_op, num
+from .promql import by_clause, matcher_op, num
 from .resolve import Alert, ResolvedService
 from .signals import UNITS, Level, series_and_now
 
@@ -118,6 +118,22 @@ def levels(rs: ResolvedService, m, value=lambda a: a.threshold) -> tuple[Level, 
 def ratio_by(rs: ResolvedService, m) -> tuple[str, ...]:
     """Labels a ratio or latency aggregates by: the monitor's ``by``, else the service's labels."""
     return tuple(m.by) if m.by is not None else tuple(rs.service.labels)
+
+
+def aggregation(rs: ResolvedService, m) -> str:
+    """The grouping clause of a ratio or latency: ``without (...)`` when the monitor names labels to drop,
+    else ``by (...)`` of :func:`ratio_by` (empty when there are none)."""
+    if getattr(m, "without", None) is not None:
+        return f"without ({', '.join(m.without)}) "
+    return by_clause(ratio_by(rs, m))
+
+
+def kept(rs: ResolvedService, m, labels: dict[str, str]) -> dict[str, str]:
+    """Of a synthetic series' ``labels``, those the monitor's aggregation keeps (what its alert carries)."""
+    if getattr(m, "without", None) is not None:
+        return {k: v for k, v in labels.items() if k not in m.without}
+    by = ratio_by(rs, m)
+    return {k: v for k, v in labels.items() if k in by}
 
 
 def threshold_in_metric_units(rs: ResolvedService, metric: str, value: float) -> float:

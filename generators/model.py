@@ -283,18 +283,24 @@ class ThresholdMonitor(MonitorBase):
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     op: Op = "above"
     smoothing: Smoothing | None = None
-    denominator: SelectorIn | None = None
-    """Divide the metric's rate by this counter's rate (both over ``smoothing.window``, default 5m)."""
+    denominator: SelectorsIn | None = None
+    """Divide by this selector, or by the sum of several (``[processed_total, failed_total]``): counters divide
+    their rates (over ``smoothing.window``, default 5m), gauges their values (smoothed alike when ``smoothing``
+    is given), e.g. available / desired replicas."""
     by: tuple[LabelName, ...] | None = None
     """Aggregate per these labels (ratios default to the service's labels)."""
+    without: tuple[LabelName, ...] | None = None
+    """Aggregate away only these labels (``sum without (instance, pod)``), keeping every other; instead of ``by``."""
     min_events: float | None = Field(default=None, ge=0)
-    """Low-traffic guard for ratios (with ``denominator`` only): judge the ratio only while at least this many
-    events per minute arrive in the denominator over the window. Default 1; 0 turns the guard off."""
+    """Low-traffic guard for ratios of counters (with ``denominator`` only): judge the ratio only while at least
+    this many events per minute arrive in the denominator over the window. Default 1; 0 turns the guard off."""
 
     @model_validator(mode="after")
     def _guard_needs_ratio(self):
         if self.min_events is not None and self.denominator is None:
             raise ValueError("`min_events` guards a ratio: it needs a `denominator`")
+        if self.by is not None and self.without is not None:
+            raise ValueError("give either `by` (labels to keep) or `without` (labels to drop), not both")
         return self
 
     @property
@@ -397,6 +403,16 @@ class LatencyMonitor(MonitorBase):
     window: Seconds = DEFAULT_WINDOW
     op: Op = "above"
     by: tuple[LabelName, ...] | None = None
+    without: tuple[LabelName, ...] | None = None
+    """Aggregate away only these labels (``le`` is always kept); instead of ``by``."""
+
+    @model_validator(mode="after")
+    def _by_or_without(self):
+        if self.by is not None and self.without is not None:
+            raise ValueError("give either `by` (labels to keep) or `without` (labels to drop), not both")
+        if self.without is not None and "le" in self.without:
+            raise ValueError("`le` is the histogram's bucket label: histogram_quantile needs it, it cannot go in `without`")
+        return self
 
 
 class AbsentMonitor(MonitorBase):

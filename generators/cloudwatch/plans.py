@@ -179,6 +179,8 @@ def threshold_path(m, a: Alert) -> tuple:
 def no_by(m, advice: str = "; use the metric's dimensions instead") -> None:
     if m.by:
         raise Unsupported(m, ("by",), f"per-label aggregation (`by`) has no CloudWatch alarm equivalent{advice}")
+    if getattr(m, "without", None):
+        raise Unsupported(m, ("without",), f"per-label aggregation (`without`) has no CloudWatch alarm equivalent{advice}")
 
 
 # --- what dashboards plot -------------------------------------------------------------------------------

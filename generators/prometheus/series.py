@@ -275,6 +275,19 @@ def realized_ratio(split, ratio: float, per_step: float) -> float:
     return part_total / total
 
 
+def gauge_phases(split, phases, level):
+    """Gauges whose part/total ratio follows ``phases`` = [(ratio, samples), ...]: each phase holds the values
+    :func:`phase_steps` gives for a total of ``level`` (a ratio of gauges divides their values)."""
+    series, _ = split
+    out = []
+    for name, role in series:
+        v = Values()
+        for ratio, n in phases:
+            v.const(phase_steps(split, ratio, level)[0 if role == "part" else 1], n)
+        out.append((name, v))
+    return out
+
+
 def counter_phases(split, phases, per_step):
     """Counters whose part/total ratio follows ``phases`` = [(ratio, samples), ...]."""
     series, _ = split
