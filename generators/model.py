@@ -424,6 +424,44 @@ class AbsentMonitor(MonitorBase):
     DEFAULT_FOR: ClassVar[int] = 600
 
 
+class ForecastMonitor(MonitorBase):
+    """Where the metric is heading: ``predict_linear(metric[window], horizon)`` (a least-squares line over
+    ``window``, extended ``horizon`` ahead) compared with ``threshold`` (default 0), e.g. free disk below 0 in 4h,
+    or a queue above its capacity in 2h."""
+
+    kind: Literal["forecast"]
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+    window: Seconds = 6 * 3600
+    """The history the line is fitted to."""
+    horizon: Seconds
+    """How far ahead the line is extended (e.g. ``4h``: "full within four hours")."""
+    op: Op = "below"
+    DEFAULT_FOR: ClassVar[int] = 3600
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
+
+    @model_validator(mode="after")
+    def _positive(self):
+        if self.horizon <= 0 or self.window <= 0:
+            raise ValueError("`window` and `horizon` must be longer than 0s")
+        return self
+
+
+class ChangesMonitor(MonitorBase):
+    """How often a series changed value within ``window`` (``changes``: restarts seen in a start-time gauge,
+    config reloads, leader changes), or how often a counter reset (``resets``: its process restarted), compared
+    with ``threshold`` (default 0: any change)."""
+
+    kind: Literal["changes"]
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+    function: Literal["changes", "resets"] = "changes"
+    window: Seconds = 3600
+    op: Literal["above", "above_or_equal"] = "above"
+    DEFAULT_FOR: ClassVar[int] = 0
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
+
+
 class RawSeries(Strict):
     series: str
     values: str
@@ -458,11 +496,11 @@ class RawMonitor(MonitorBase):
 
 Monitor = Annotated[
     Union[ThresholdMonitor, FlagMonitor, TrendMonitor, FailuresMonitor, StalledMonitor, RatioMonitor,
-          LatencyMonitor, AbsentMonitor, RawMonitor],
+          LatencyMonitor, AbsentMonitor, ForecastMonitor, ChangesMonitor, RawMonitor],
     Field(discriminator="kind"),
 ]
 
-KINDS = ("threshold", "flag", "trend", "failures", "stalled", "ratio", "latency", "absent", "raw")
+KINDS = ("threshold", "flag", "trend", "failures", "stalled", "ratio", "latency", "absent", "forecast", "changes", "raw")
 
 
 class Service(Strict):

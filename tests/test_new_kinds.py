@@ -48,7 +48,7 @@ monitors:
 
 def catalog(tmp_path, monitors: str, head: str = HEAD, extra: dict | None = None):
     root = tmp_path / "alerts"
-    root.mkdir(exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     (root / "_defaults.yaml").write_text("environments: [prod]\nevaluation_interval: 1m\n")
     (root / "svc.yaml").write_text(head + textwrap.indent(textwrap.dedent(monitors), "  "))
     for name, text in (extra or {}).items():
@@ -190,3 +190,155 @@ def test_without_gauge_ratio_and_summed_denominator_render(tmp_path):
 def test_ratio_and_aggregation_mistakes_are_reported(tmp_path, monitor, expected):
     found = problems(tmp_path, f"- {monitor}\n")
     assert any(expected in p for p in found), found
+
+
+# --- forecast and changes -----------------------------------------------------------------------------------
+
+
+def test_forecast_and_changes_render(tmp_path):
+    cat = catalog(tmp_path, """\
+        - {name: DiskFull, kind: forecast, metric: free_bytes, window: 6h, horizon: 4h, severity: page}
+        - {name: QueueFull, kind: forecast, metric: queue, window: 1h, horizon: 2h, op: above_or_equal,
+           threshold: 500, for: 10m, severity: ticket}
+        - {name: Restarts, kind: changes, metric: started, window: 1h, threshold: 2, severity: ticket}
+        - {name: Resets, kind: changes, function: resets, metric: restarts, window: 30m, op: above_or_equal,
+           threshold: 3, severity: ticket}
+    """)
+    r = rules(cat)
+    assert r["DiskFull"]["expr"] == 'predict_linear(free_bytes{job="svc"}[6h], 14400) < 0'
+    assert r["DiskFull"]["for"] == "1h"  # kubernetes-mixin's KubePersistentVolumeFillingUp waits 1h too
+    assert r["QueueFull"]["expr"] == 'predict_linear(queue{job="svc"}[1h], 7200) >= 500'
+    assert r["Restarts"]["expr"] == 'changes(started{job="svc"}[1h]) > 2' and "for" not in r["Restarts"]
+    assert r["Resets"]["expr"] == 'resets(restarts{job="svc"}[30m]) >= 3'
+    assert r["DiskFull"]["annotations"]["summary"] == "svc: free_bytes forecast 4h ahead (linear fit over 6h) < 0"
+
+
+@pytest.mark.parametrize("monitor,expected", [
+    ("{name: C, kind: changes, metric: started, threshold: -1, severity: page}", "> -1 always holds"),
+    ("{name: C, kind: changes, metric: started, op: above_or_equal, threshold: 0, severity: page}", ">= 0 always"),
+    ("{name: C, kind: changes, metric: started, op: below, severity: page}", "op"),
+    ("{name: C, kind: changes, function: resets, metric: started, severity: page}", "counter"),
+    ("{name: F, kind: forecast, metric: queue, horizon: 0s, severity: page}", "must be longer than 0s"),
+    ("{name: F, kind: forecast, metric: done, horizon: 1h, severity: page}", "gauge"),
+])
+def test_forecast_and_changes_mistakes_are_reported(tmp_path, monitor, expected):
+    found = problems(tmp_path, f"- {monitor}\n")
+    assert any(expected in p for p in found), found
+
+
+def test_changes_has_no_cloudwatch_alarm(tmp_path):
+    head = HEAD.replace("source: {type: prometheus, selector: {job: svc}}",
+                        "source: {type: cloudwatch, namespace: T/S, region: eu-west-1}")
+    found = problems(tmp_path, "- {name: C, kind: changes, metric: started, severity: page}\n", head=head)
+    assert any("no changes()/resets()" in p for p in found), found
+
+
+# --- hand-made promtool scenarios (slow) ---------------------------------------------------------------------
+#
+# Every series below is written by hand; every expected firing time is worked out in the comment next to it
+# (evaluation interval 1m; an alert with `for: F` whose condition first holds at T fires at T + F; Prometheus 2
+# range selectors take the samples in [t - range, t]). The rule file is mlmon's render with the annotations
+# dropped (they do not decide firing; the generated tests check them).
+
+RULE_LABELS = {"service": "svc", "team": "ml", "env": "prod"}
+
+
+def fired(severity: str, **series_labels) -> list[dict]:
+    return [{"exp_labels": {**series_labels, **RULE_LABELS, "severity": severity}}]
+
+
+def run_promtool(tmp_path, cat, groups: list[dict]) -> subprocess.CompletedProcess:
+    doc = artifacts(cat)["prometheus/svc.rules.yaml"]
+    for g in doc["groups"]:
+        for r in g["rules"]:
+            r.pop("annotations", None)
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    test = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": groups}
+    (tmp_path / "handmade.test.yaml").write_text(yaml.safe_dump(test, sort_keys=False))
+    return subprocess.run(["promtool", "test", "rules", "handmade.test.yaml"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+
+
+def case(name, series: dict, checks: list[tuple]) -> dict:
+    return {"name": name, "interval": "1m", "input_series": [{"series": k, "values": v} for k, v in series.items()],
+            "alert_rule_test": [{"eval_time": t, "alertname": a, "exp_alerts": exp} for t, a, exp in checks]}
+
+
+HANDMADE = """\
+- {name: DepthAtLeast, kind: threshold, metric: depth, op: above_or_equal, threshold: 10, for: 5m, severity: page}
+- {name: DepthAbove, kind: threshold, metric: depth, threshold: 10, for: 5m, severity: page}
+- {name: HalfAvailable, kind: threshold, metric: avail, denominator: desired, op: below_or_equal, threshold: 0.5,
+   for: 0s, severity: page}
+- {name: FailShare, kind: threshold, metric: errs, denominator: [done, errs], smoothing: {function: rate, window: 5m},
+   threshold: 0.1, for: 5m, severity: ticket}
+- {name: ErrRatio, kind: threshold, metric: reqs, matchers: {code: "=~5.."}, denominator: reqs,
+   without: [code, instance], threshold: 0.05, for: 0s, severity: ticket}
+- {name: DiskFull, kind: forecast, metric: free_bytes, window: 30m, horizon: 1h, for: 10m, severity: page}
+- {name: Restarting, kind: changes, metric: started, window: 10m, threshold: 2, severity: ticket}
+- {name: Crashing, kind: changes, function: resets, metric: restarts, window: 30m, op: above_or_equal, threshold: 2,
+   severity: ticket}
+"""
+
+
+@requires_promtool
+def test_handmade_scenarios_for_the_new_ops_aggregations_and_kinds(tmp_path):
+    cat = catalog(tmp_path, HANDMADE)
+    groups = [
+        # depth: 9 at 0-1m, 10 from 2m to 8m, 9 from 9m. `>= 10` holds from 2m: fires at 2m + 5m = 7m, resolved
+        # at 9m. `> 10` never holds.
+        case("inclusive and strict at the threshold", {'depth{job="svc"}': "9 9 10+0x6 9+0x3"}, [
+            ("6m", "DepthAtLeast", []), ("7m", "DepthAtLeast", fired("page", job="svc")),
+            ("8m", "DepthAtLeast", fired("page", job="svc")), ("9m", "DepthAtLeast", []),
+            ("7m", "DepthAbove", []), ("8m", "DepthAbove", [])]),
+        # avail / desired: 3/4 at 0-1m, 2/4 = 0.5 exactly at 2-4m, 3/4 from 5m. `<= 0.5` with for 0: firing at
+        # 2m-4m only. sum() without `by` keeps no label.
+        case("a ratio of gauges exactly at the threshold", {
+            'avail{job="svc"}': "3 3 2 2 2 3 3", 'desired{job="svc"}': "4+0x6"}, [
+            ("1m", "HalfAvailable", []), ("2m", "HalfAvailable", fired("page")),
+            ("4m", "HalfAvailable", fired("page")), ("5m", "HalfAvailable", [])]),
+        # errs +2/min (samples 0-7, then flat), done +8/min: errs / (done + errs) = 2/10 = 0.2 > 0.1, traffic
+        # 10/min >= 1. Holds from 1m (two samples): fires at 6m. errs is flat from 7m: the 5m window [4m, 9m]
+        # still sees errs rise by 6 against done's 40 (6/46 = 0.13 > 0.1), [5m, 10m] by 4 (4/44 = 0.09): resolved
+        # at 10m (rate()'s extrapolation scales both sides alike).
+        case("failed / (done + failed)", {
+            'errs{job="svc"}': "1000+2x7 1014+0x20", 'done{job="svc"}': "1000+8x27"}, [
+            ("5m", "FailShare", []), ("6m", "FailShare", fired("ticket")), ("9m", "FailShare", fired("ticket")),
+            ("10m", "FailShare", [])]),
+        # 100 % failures at 0.5 per minute: below the guard's 1 event per minute, never judged.
+        case("failed / (done + failed) on a trickle", {
+            'errs{job="svc"}': "1000+0.5x20", 'done{job="svc"}': "1000+0x20"}, [("10m", "FailShare", [])]),
+        # 5xx: 3/min of 3 + 9 + 12 = 24/min: 0.125 > 0.05 from 1m (for 0). `without (code, instance)` keeps
+        # only job, on both sides of the division.
+        case("sum without (code, instance)", {
+            'reqs{job="svc",code="500",instance="a"}': "1000+3x10",
+            'reqs{job="svc",code="200",instance="a"}': "1000+9x10",
+            'reqs{job="svc",code="200",instance="b"}': "1000+12x10"}, [
+            ("0m", "ErrRatio", []), ("1m", "ErrRatio", fired("ticket", job="svc")),
+            ("10m", "ErrRatio", fired("ticket", job="svc"))]),
+        # free bytes 600, falling 10/min: the line 1h ahead is at 600 - 10t - 600 = -10t < 0 from 1m (two
+        # samples): fires at 1m + 10m = 11m.
+        case("disk full within the hour", {'free_bytes{job="svc"}': "600-10x40"}, [
+            ("10m", "DiskFull", []), ("11m", "DiskFull", fired("page", job="svc"))]),
+        # falling 5/min: the line 1h ahead is at 600 - 5t - 300 = 300 - 5t, above 0 until 60m: quiet at 40m.
+        case("disk filling, but not within the hour", {'free_bytes{job="svc"}': "600-5x40"}, [
+            ("40m", "DiskFull", [])]),
+        # started changes at 2m, 4m and 5m: the 10m window holds 2 changes at 4m, 3 (> 2) at 5m: fires at 5m
+        # (for 0). From 12m (window [2m, 12m]) the change at 2m is out: 2 changes, resolved (checked at 13m,
+        # clear of the window edge under either range semantics).
+        case("restarts seen in a start-time gauge", {'started{job="svc"}': "100 100 200 200 300 400+0x10"}, [
+            ("4m", "Restarting", []), ("5m", "Restarting", fired("ticket", job="svc")),
+            ("13m", "Restarting", [])]),
+        # the counter drops at 3m (7 -> 0) and at 6m (2 -> 0): one reset at 3m-5m, two (>= 2) from 6m.
+        case("a counter resetting twice", {'restarts{job="svc"}': "5 6 7 0 1 2 0 1 2 3"}, [
+            ("5m", "Crashing", []), ("6m", "Crashing", fired("ticket", job="svc")),
+            ("9m", "Crashing", fired("ticket", job="svc"))]),
+    ]
+    r = run_promtool(tmp_path, cat, groups)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    # the oracle discriminates: the same scenarios against strict comparisons fail where the boundary matters
+    mutated = catalog(tmp_path / "strict", HANDMADE.replace("op: above_or_equal", "op: above")
+                      .replace("op: below_or_equal", "op: below"))
+    r = run_promtool(tmp_path, mutated, groups)
+    assert r.returncode != 0
+    for alert in ("DepthAtLeast", "HalfAvailable", "Crashing"):
+        assert f"alertname: {alert}" in r.stdout + r.stderr, alert
