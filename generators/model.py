@@ -481,9 +481,37 @@ class RawTests(Strict):
     silent: RawCase
 
 
+class RawSample(Strict):
+    """One sample a recording rule must produce: its labels (besides the recording's name) and value."""
+
+    labels: dict[str, str] = Field(default_factory=dict)
+    value: float
+
+
+class RawRecordingCase(Strict):
+    """Input series, and every sample the recording holds at second ``at`` (none: it records nothing)."""
+
+    input: tuple[RawSeries, ...]
+    at: Seconds
+    samples: tuple[RawSample, ...] = ()
+
+
+class RawRecording(Strict):
+    """A recording rule of a raw monitor: evaluated in the monitor's own rule group, before its alert, so the
+    alert can read it (e.g. kubernetes-mixin's per-namespace CPU requests). It states its own test cases."""
+
+    record: MetricName
+    """The recorded series' name, by convention ``level:metric:operations`` (``namespace:cpu_requests:sum``)."""
+    expr: str
+    labels: dict[LabelName, str] = Field(default_factory=dict)
+    tests: tuple[RawRecordingCase, ...] = Field(min_length=1)
+    """At least one case: input series and the samples the recording must hold (promtool ``promql_expr_test``)."""
+
+
 class RawMonitor(MonitorBase):
-    """Escape hatch: a full PromQL alert expression. Still parsed, its metrics still checked, and it must
-    bring its own test cases (a series where it fires, one where it stays silent)."""
+    """Escape hatch: a full PromQL alert expression, optionally over recording rules of its own. Still parsed,
+    its metrics still checked, and it must bring its own test cases (a series where it fires, one where it
+    stays silent; the samples each recording holds)."""
 
     kind: Literal["raw"]
     expr: str
@@ -491,7 +519,17 @@ class RawMonitor(MonitorBase):
     """What the dashboard panel plots (e.g. the ratio the expression compares); default: ``expr`` itself,
     which only has data while the condition holds."""
     tests: RawTests
+    recordings: tuple[RawRecording, ...] = ()
+    """Recording rules the expression reads (rendered in the monitor's own group, before the alert)."""
     threshold: None = None  # the threshold is inside expr
+
+    @model_validator(mode="after")
+    def _recordings_unique(self):
+        names = [r.record for r in self.recordings]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"recording {', '.join(twice)} is defined twice")
+        return self
 
 
 Monitor = Annotated[

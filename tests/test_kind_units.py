@@ -23,7 +23,7 @@ from generators import kinds, model
 from generators.cloudwatch.plans import BurnPlan, Plan, Unsupported
 from generators.kindspec import FACETS, KindSpec, MetricUse, NotSupported
 from generators.loader import load_catalog
-from generators.prometheus.series import Scenario
+from generators.prometheus.series import CatalogCases, Scenario
 from generators.render import render
 from generators.resolve import alert_names, resolve
 from generators.signals import Panel, Signal
@@ -99,7 +99,7 @@ def test_every_facet_answers_on_the_fixture(catalog, kind):
                     if rs.is_prometheus:
                         promql_parser.parse(spec.expr(a, rs))
                         sc = spec.scenario(a, rs)
-                        assert isinstance(sc, (Scenario, model.RawTests))
+                        assert isinstance(sc, (Scenario, model.RawTests, CatalogCases))
                     else:
                         assert isinstance(spec.cloudwatch(a, rs), (Plan, BurnPlan))
 

@@ -342,3 +342,68 @@ def test_handmade_scenarios_for_the_new_ops_aggregations_and_kinds(tmp_path):
     assert r.returncode != 0
     for alert in ("DepthAtLeast", "HalfAvailable", "Crashing"):
         assert f"alertname: {alert}" in r.stdout + r.stderr, alert
+
+
+# --- raw recording rules ---------------------------------------------------------------------------------------
+
+RAW = """\
+- name: BacklogHigh
+  kind: raw
+  recordings:
+    - record: svc:queue:max
+      expr: max(queue)
+      labels: {scope: svc}
+      tests:
+        - input: [{series: 'queue{pod="a"}', values: "3+0x5"}, {series: 'queue{pod="b"}', values: "7+0x5"}]
+          at: 2m
+          samples: [{labels: {}, value: 7}]
+  expr: svc:queue:max > 5
+  for: 1m
+  severity: ticket
+  tests:
+    fires: {input: [{series: 'queue{pod="a"}', values: "9+0x5"}], at: 2m, labels: {scope: svc}, value: 9}
+    silent: {input: [{series: 'queue{pod="a"}', values: "1+0x5"}], at: 2m}
+"""
+
+
+def test_raw_recordings_render_in_the_monitors_group_with_their_own_tests(tmp_path):
+    cat = catalog(tmp_path, RAW)
+    arts = artifacts(cat)
+    group = next(g for g in arts["prometheus/svc.rules.yaml"]["groups"] if g["name"] == "svc.recorded.BacklogHigh")
+    assert [r.get("record") or r.get("alert") for r in group["rules"]] == ["svc:queue:max", "BacklogHigh"]
+    assert group["rules"][0] == {"record": "svc:queue:max", "expr": "max(queue)", "labels": {"scope": "svc"}}
+    tests = {g["name"]: g for g in arts["prometheus/svc.tests.yaml"]["tests"]}
+    case = tests["svc:queue:max: catalog case 1"]
+    assert case["promql_expr_test"] == [{"expr": "svc:queue:max", "eval_time": "2m",
+                                         "exp_samples": [{"labels": 'svc:queue:max{scope="svc"}', "value": 7.0}]}]
+    assert {"BacklogHigh: fires (catalog case)", "BacklogHigh: stays quiet (catalog case)"} <= set(tests)
+
+
+@pytest.mark.parametrize("edit,expected", [
+    (lambda t: t.replace("      expr: max(queue)", "      expr: max(queue_depth)"),
+     "recordings[0].expr: metric 'queue_depth' is neither declared"),
+    (lambda t: t.replace("      expr: max(queue)", "      expr: max(queue"), "recordings[0].expr: not valid PromQL"),
+    (lambda t: t.replace("record: svc:queue:max", "record: mlmon_slo:x").replace("expr: svc:queue:max", "expr: mlmon_slo:x"),
+     "recordings[0].record: names starting mlmon_slo: are the SLO recordings"),
+    (lambda t: t.replace("record: svc:queue:max", "record: queue").replace("expr: svc:queue:max", "expr: queue"),
+     "recordings[0].record: queue is a metric the service declares"),
+    (lambda t: t[:t.index("      tests:")] + "      tests: []\n" + t[t.index("  expr: svc"):],
+     "recordings[0].tests"),
+])
+def test_raw_recording_mistakes_are_reported_with_their_path(tmp_path, edit, expected):
+    found = problems(tmp_path, edit(RAW))
+    assert any(p.startswith("monitors[0].") and expected in p for p in found), found
+
+
+@requires_promtool
+def test_handmade_scenario_for_a_raw_alert_over_its_recording(tmp_path):
+    # svc:queue:max = max(queue): 3 and 7 -> 7 at 0m-4m; pod b drops to 2 from 5m: max 3. The alert reads the
+    # recording of the same evaluation (same group, after it): `> 5` holds 0m-4m, for 1m: firing at 1m-4m,
+    # resolved at 5m.
+    cat = catalog(tmp_path, RAW)
+    r = run_promtool(tmp_path, cat, [
+        case("the alert reads its recording", {'queue{pod="a"}': "3+0x9", 'queue{pod="b"}': "7+0x4 2+0x4"}, [
+            ("0m", "BacklogHigh", []), ("1m", "BacklogHigh", fired("ticket", scope="svc")),
+            ("4m", "BacklogHigh", fired("ticket", scope="svc")), ("5m", "BacklogHigh", [])]),
+    ])
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]

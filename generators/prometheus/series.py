@@ -147,6 +147,15 @@ def boundary(build, op: str, value: float) -> Boundary:
     return Boundary(build, inclusive(op), value)
 
 
+@dataclass(frozen=True)
+class CatalogCases:
+    """A kind whose cases the catalog states: the alert's (``tests``: fires/silent) and, for each recording rule
+    it brings, ``(record, labels, case)`` — the series and the samples the recording must hold."""
+
+    tests: object  # model.RawTests
+    recordings: tuple = ()
+
+
 def margin(threshold: float, op: str, rng, frac: float) -> float:
     """A value on the bad side of the threshold, ``frac`` of the way to the metric's range limit."""
     sign = 1 if side(op) == "above" else -1
