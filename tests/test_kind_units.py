@@ -194,6 +194,10 @@ def test_prometheus_panels_query_the_series_their_alerts_evaluate(catalog, rende
         group = next(g for g in rendered[env]["prometheus/kinds.rules.yaml"]["groups"]
                      if any(r.get("alert") in names for r in g["rules"]))
         evaluated = set().union(*(_series(r["expr"]) for r in group["rules"] if r.get("alert") in names or "record" in r))
+        # a recording of the monitor's own group (an SLO's error budget remaining), selected by the labels the
+        # rule gives it, is computed from those series
+        evaluated |= {(r["record"], tuple(sorted((k, "MatchOp.Equal", v) for k, v in r.get("labels", {}).items())),
+                       None, None) for r in group["rules"] if "record" in r}
         numbers = set().union(*(_numbers(r["expr"]) for r in alerts))
         numbers |= {round(1 - x, 12) for x in numbers}  # a success ratio's objective is 1 - the error budget
         if any(" <= " in r["expr"] for r in alerts):  # a Grafana band starts at its step: `<= t` colours from t+

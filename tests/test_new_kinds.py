@@ -407,3 +407,59 @@ def test_handmade_scenario_for_a_raw_alert_over_its_recording(tmp_path):
             ("4m", "BacklogHigh", fired("ticket", scope="svc")), ("5m", "BacklogHigh", [])]),
     ])
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+
+
+# --- SLO recordings ---------------------------------------------------------------------------------------------
+
+SLO = """\
+- {name: Avail, kind: ratio, bad: errs, total: reqs, threshold: 0.9375, period: 1h}
+"""
+
+
+def test_slo_records_its_period_objective_and_budget_remaining_and_a_dashboard_shows_it(tmp_path):
+    cat = catalog(tmp_path, SLO)
+    r = rules(cat)
+    sel = '{service="svc",slo="Avail"}'
+    assert flat(r["mlmon_slo:errors:rate5m"]["expr"]) == 'sum (rate(errs{job="svc"}[5m]))'
+    assert flat(r["mlmon_slo:error_ratio:period"]["expr"]) == (
+        f"sum_over_time(mlmon_slo:errors:rate5m{sel}[1h]) / sum_over_time(mlmon_slo:events:rate5m{sel}[1h])")
+    assert r["mlmon_slo:objective"]["expr"] == "vector(0.9375)"
+    assert r["mlmon_slo:error_budget_remaining"]["expr"] == f"1 - mlmon_slo:error_ratio:period{sel} / 0.0625"
+    assert all(r[n]["labels"] == {"service": "svc", "slo": "Avail"} for n in (
+        "mlmon_slo:error_ratio:period", "mlmon_slo:objective", "mlmon_slo:error_budget_remaining"))
+    import json
+    dash = json.loads(next(a for a in render(cat, "prod") if a.path == "grafana/mlmon-svc.json").serialize())
+    panel = next(p for p in dash["panels"] if p.get("title") == "Error budget remaining (1h)")
+    assert panel["type"] == "stat" and panel["fieldConfig"]["defaults"]["unit"] == "percentunit"
+    assert [t["expr"] for t in panel["targets"]] == [f"mlmon_slo:error_budget_remaining{sel}"]
+
+
+@requires_promtool
+def test_handmade_scenario_for_the_slo_recordings(tmp_path):
+    # errs +1/min, reqs +64/min from 0m: every 5m rate of errs is 1/64 of that of reqs (rate()'s extrapolation
+    # scales both alike, and 64 is a power of two, so the float arithmetic is exact): the period's error ratio
+    # is 1/64 = 0.015625 at any time, the budget 1 - 0.9375 = 0.0625, the budget remaining 1 - 0.015625/0.0625
+    # = 0.75. From 40m on there are no errors: by 1h40m (the 1h period holds only error-free 5m rates after
+    # 45m + 1h) the ratio is 0 and the budget untouched (1).
+    cat = catalog(tmp_path, SLO)
+    sel = {"service": "svc", "slo": "Avail"}
+
+    def sample(name, value):
+        inner = ",".join(f'{k}="{v}"' for k, v in sel.items())
+        return {"labels": f"{name}{{{inner}}}", "value": value}
+
+    groups = [{
+        "name": "period SLI, objective and budget remaining", "interval": "1m",
+        "input_series": [{"series": 'errs{job="svc"}', "values": "1000+1x40 1040+0x80"},
+                         {"series": 'reqs{job="svc"}', "values": "1000+64x120"}],
+        "promql_expr_test": [
+            {"expr": "mlmon_slo:error_ratio:period", "eval_time": "30m",
+             "exp_samples": [sample("mlmon_slo:error_ratio:period", 0.015625)]},
+            {"expr": "mlmon_slo:error_budget_remaining", "eval_time": "30m",
+             "exp_samples": [sample("mlmon_slo:error_budget_remaining", 0.75)]},
+            {"expr": "mlmon_slo:objective", "eval_time": "30m", "exp_samples": [sample("mlmon_slo:objective", 0.9375)]},
+            {"expr": "mlmon_slo:error_budget_remaining", "eval_time": "1h50m",
+             "exp_samples": [sample("mlmon_slo:error_budget_remaining", 1)]},
+        ]}]
+    r = run_promtool(tmp_path, cat, groups)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]

@@ -24,6 +24,13 @@ from ..signals import Level, Panel, Query, Signal, series_and_now
 
 SLO_ERROR_RATIO = "mlmon_slo:error_ratio"
 SLO_EVENTS_RATE = "mlmon_slo:events"
+SLO_ERRORS_RATE = "mlmon_slo:errors"
+"""Errors per second over the shortest window (what the period's error ratio sums)."""
+SLO_PERIOD_ERROR_RATIO = "mlmon_slo:error_ratio:period"
+"""The error ratio over the SLO's whole ``period`` (the SLI of the objective: 1 - it is the success ratio)."""
+SLO_OBJECTIVE = "mlmon_slo:objective"
+SLO_BUDGET_REMAINING = "mlmon_slo:error_budget_remaining"
+"""The share of the period's error budget not yet spent: 1 untouched, 0 spent, below 0 overspent."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,9 @@ def _sum_rate(rs: ResolvedService, sels, window: str, by: str) -> str:
 
 
 def recording_rules(m: RatioMonitor, rs: ResolvedService) -> list[dict]:
-    """Per window: the error ratio and the event rate (events per second) of one SLO."""
+    """Per window: the error ratio and the event rate (events per second) of one SLO. Then, for dashboards, the
+    period's error ratio (traffic-weighted: the errors per second over the shortest window, summed over the
+    period, divided by the events summed alike), the objective and the error budget remaining."""
     by = by_clause(ratio_by(rs, m))
     labels = slo_labels(rs, m)
     rules = []
@@ -85,16 +94,35 @@ def recording_rules(m: RatioMonitor, rs: ResolvedService) -> list[dict]:
             ratio = f"1 - (\n{_sum_rate(rs, m.good, window, by)}\n/\n{total}\n)"
         rules.append({"record": f"{SLO_ERROR_RATIO}:rate{window}", "expr": ratio, "labels": dict(labels)})
         rules.append({"record": f"{SLO_EVENTS_RATE}:rate{window}", "expr": total, "labels": dict(labels)})
+    shortest = dur(min(slo_windows()))
+    if m.bad is not None:
+        errors = _sum_rate(rs, m.bad, shortest, by)
+    else:
+        errors = f"{_sum_rate(rs, m.total, shortest, by)}\n-\n{_sum_rate(rs, m.good, shortest, by)}"
+    match = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    period = dur(m.period)
+    rules.append({"record": f"{SLO_ERRORS_RATE}:rate{shortest}", "expr": errors, "labels": dict(labels)})
+    rules.append({"record": SLO_PERIOD_ERROR_RATIO,
+                  "expr": (f"sum_over_time({SLO_ERRORS_RATE}:rate{shortest}{{{match}}}[{period}])\n/\n"
+                           f"sum_over_time({SLO_EVENTS_RATE}:rate{shortest}{{{match}}}[{period}])"),
+                  "labels": dict(labels)})
+    goal = objective(rs, m)
+    rules.append({"record": SLO_OBJECTIVE, "expr": f"vector({num(goal)})", "labels": dict(labels)})
+    rules.append({"record": SLO_BUDGET_REMAINING,
+                  "expr": f"1 - {SLO_PERIOD_ERROR_RATIO}{{{match}}} / {num(round(1 - goal, 12))}",
+                  "labels": dict(labels)})
     return rules
 
 
-def recorded(rs: ResolvedService, m: RatioMonitor, kind: str, window: int) -> str:
-    """Selector of one SLO recording (``kind``: ``SLO_ERROR_RATIO`` or ``SLO_EVENTS_RATE``); a dashboard's
-    variables (``rs.variables``) among the labels the recordings keep are matched too."""
+def recorded(rs: ResolvedService, m: RatioMonitor, kind: str, window: int | None) -> str:
+    """Selector of one SLO recording (``kind``: ``SLO_ERROR_RATIO`` or ``SLO_EVENTS_RATE`` over ``window``, or a
+    whole name with ``window`` None); a dashboard's variables (``rs.variables``) among the labels the recordings
+    keep are matched too."""
     match = ",".join(f'{k}="{v}"' for k, v in slo_labels(rs, m).items())
     by = ratio_by(rs, m)
     extra = ",".join(f'{lbl}=~"${lbl}"' for lbl in by if lbl in rs.variables)
-    return f"{kind}:rate{dur(window)}{{{match}{',' + extra if extra else ''}}}"
+    name = kind if window is None else f"{kind}:rate{dur(window)}"
+    return f"{name}{{{match}{',' + extra if extra else ''}}}"
 
 
 def expr(a: Alert, rs: ResolvedService) -> str:
@@ -149,9 +177,15 @@ def signals(m: RatioMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     note = (f"Burn rate = error ratio / error budget ({budget}); 1 spends the budget exactly over "
             f"{d(m.period)}.")
     longest = max(slo_windows())
+    remaining = Signal(f"Error budget remaining ({d(m.period)})",
+                       (Query(recorded(rs, m, SLO_BUDGET_REMAINING, None), legend(labels) or m.name),),
+                       "percentunit", "below", (),
+                       note=(f"1 - the error ratio over the last {d(m.period)} / the error budget "
+                             f"({budget}): 100 % untouched, 0 spent, below 0 overspent ({SLO_BUDGET_REMAINING})."))
     return (Signal(f"{m.name}: error-budget burn rate", burn, "short", "above", burn_levels(alerts_of(rs, m)),
                    note=note),
-            success(rs, m, [longest], f"Success ratio ({d(longest)})"))
+            success(rs, m, [longest], f"Success ratio ({d(longest)})"),
+            remaining)
 
 
 def panels(m: RatioMonitor, rs: ResolvedService) -> tuple[Panel, ...]:
@@ -160,7 +194,8 @@ def panels(m: RatioMonitor, rs: ResolvedService) -> tuple[Panel, ...]:
         return series_and_now(s)
     goal = objective(rs, m)
     return (Panel(s[0]), Panel(s[1], "stat", description=f"Objective: {num(round(goal * 100, 6))}% over "
-                                                        f"{d(m.period)}."))
+                                                        f"{d(m.period)}."),
+            Panel(s[2], "stat", description=s[2].note))
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
