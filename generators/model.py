@@ -370,14 +370,25 @@ class RatioMonitor(MonitorBase):
     by: tuple[LabelName, ...] | None = None
     page_severity: Severity = "page"
     ticket_severity: Severity = "ticket"
+    page: bool = True
+    """Render the fast-burn alert (``<name>FastBurn``, ``page_severity``); ``false``: this SLO never pages
+    (Sloth's ``page_alert.disable``)."""
+    ticket: bool = True
+    """Render the slow-burn alert (``<name>SlowBurn``, ``ticket_severity``); ``false``: no ticket."""
     min_events: float = Field(default=1, ge=0)
     """Low-traffic guard: a window pair only alerts while at least this many events per minute arrived
     over its short window (a handful of requests must not page)."""
     DEFAULT_FOR: ClassVar[int] = 120
 
     def alert_variants(self) -> tuple[tuple[str, str, str], ...]:
-        """A fast burn that pages and a slow burn that tickets (``generators/data/burn_rates.yaml``)."""
-        return (("FastBurn", self.page_severity, "fast"), ("SlowBurn", self.ticket_severity, "slow"))
+        """A fast burn that pages and a slow burn that tickets (``generators/data/burn_rates.yaml``), each unless
+        switched off (``page``/``ticket``)."""
+        out = []
+        if self.page:
+            out.append(("FastBurn", self.page_severity, "fast"))
+        if self.ticket:
+            out.append(("SlowBurn", self.ticket_severity, "slow"))
+        return tuple(out)
 
     @model_validator(mode="after")
     def _good_xor_bad(self):
@@ -387,6 +398,8 @@ class RatioMonitor(MonitorBase):
             raise ValueError("ratio monitors derive their page/ticket alerts; `levels` is not allowed")
         if self.threshold is not None and not 0 < self.threshold < 1:
             raise ValueError(f"the objective (threshold) must be between 0 and 1 exclusive, got {self.threshold}")
+        if not self.page and not self.ticket:
+            raise ValueError("`page: false` and `ticket: false` leave the SLO no alert; keep one (or `enabled: false`)")
         return self
 
 

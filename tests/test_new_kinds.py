@@ -463,3 +463,15 @@ def test_handmade_scenario_for_the_slo_recordings(tmp_path):
         ]}]
     r = run_promtool(tmp_path, cat, groups)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+
+
+def test_an_slo_can_switch_its_page_or_ticket_tier_off(tmp_path):
+    cat = catalog(tmp_path, """\
+        - {name: TicketOnly, kind: ratio, bad: errs, total: reqs, threshold: 0.99, page: false}
+        - {name: PageOnly, kind: ratio, bad: errs, total: reqs, threshold: 0.99, ticket: false}
+    """)
+    alerts = {n for n, r in rules(cat).items() if "alert" in r}
+    assert alerts == {"TicketOnlySlowBurn", "PageOnlyFastBurn"}
+    found = problems(tmp_path / "both", "- {name: S, kind: ratio, bad: errs, total: reqs, threshold: 0.99, "
+                                        "page: false, ticket: false}\n")
+    assert any("leave the SLO no alert" in p for p in found), found
