@@ -237,6 +237,10 @@ class MonitorBase(Strict):
         when its alerts are its levels (or the monitor itself)."""
         return ()
 
+    def variant_for(self, variant: str, for_: int) -> int:
+        """The ``for`` of one of :meth:`alert_variants` (default: the monitor's)."""
+        return for_
+
     @model_validator(mode="after")
     def _levels_or_shorthand(self):
         if self.levels:
@@ -356,6 +360,17 @@ class StalledMonitor(MonitorBase):
     DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
 
 
+class SloAbsent(Strict):
+    """The SLO's automatic absent alert (``absent: true`` takes these defaults)."""
+
+    for_: Seconds = Field(default=600, alias="for")
+    severity: Severity = "ticket"
+
+
+def _absent_option(v):
+    return {} if v is True else None if v is False else v
+
+
 class RatioMonitor(MonitorBase):
     """A ratio SLO: ``threshold`` is the objective (e.g. 0.99) over ``period``.
 
@@ -375,6 +390,10 @@ class RatioMonitor(MonitorBase):
     (Sloth's ``page_alert.disable``)."""
     ticket: bool = True
     """Render the slow-burn alert (``<name>SlowBurn``, ``ticket_severity``); ``false``: no ticket."""
+    absent: Annotated[SloAbsent | None, BeforeValidator(_absent_option)] = None
+    """``true`` (or ``{for, severity}``, default 10m, ticket): an extra alert ``<name>MetricsAbsent`` while a
+    ``total`` selector has no series, so an SLO whose metrics vanished (renamed, scrape broken) does not sit
+    silently at "no errors"."""
     min_events: float = Field(default=1, ge=0)
     """Low-traffic guard: a window pair only alerts while at least this many events per minute arrived
     over its short window (a handful of requests must not page)."""
@@ -388,7 +407,12 @@ class RatioMonitor(MonitorBase):
             out.append(("FastBurn", self.page_severity, "fast"))
         if self.ticket:
             out.append(("SlowBurn", self.ticket_severity, "slow"))
+        if self.absent is not None:
+            out.append(("MetricsAbsent", self.absent.severity, "absent"))
         return tuple(out)
+
+    def variant_for(self, variant: str, for_: int) -> int:
+        return self.absent.for_ if variant == "absent" else for_
 
     @model_validator(mode="after")
     def _good_xor_bad(self):

@@ -475,3 +475,45 @@ def test_an_slo_can_switch_its_page_or_ticket_tier_off(tmp_path):
     found = problems(tmp_path / "both", "- {name: S, kind: ratio, bad: errs, total: reqs, threshold: 0.99, "
                                         "page: false, ticket: false}\n")
     assert any("leave the SLO no alert" in p for p in found), found
+
+
+def test_an_slo_can_alert_when_its_metrics_are_absent(tmp_path):
+    cat = catalog(tmp_path, """\
+        - {name: Avail, kind: ratio, bad: errs, total: [reqs, done], threshold: 0.99, absent: true}
+        - {name: Batch, kind: ratio, bad: errs, total: done, threshold: 0.99, absent: {for: 30m, severity: page}}
+    """)
+    r = rules(cat)
+    assert r["AvailMetricsAbsent"]["expr"] == 'absent(reqs{job="svc"})\nor\nabsent(done{job="svc"})'
+    assert r["AvailMetricsAbsent"]["for"] == "10m" and r["AvailMetricsAbsent"]["labels"]["severity"] == "ticket"
+    assert r["BatchMetricsAbsent"]["for"] == "30m" and r["BatchMetricsAbsent"]["labels"]["severity"] == "page"
+    assert r["AvailFastBurn"]["for"] == "2m"  # the burn alerts keep the SLO's own `for`
+    assert r["BatchMetricsAbsent"]["annotations"]["summary"] == "svc: no samples of done (the SLO's total)"
+    assert "burning" not in r["BatchMetricsAbsent"]["annotations"]["description"]
+    tests = {g["name"] for g in artifacts(cat)["prometheus/svc.tests.yaml"]["tests"]}
+    assert "AvailMetricsAbsent: fires after 10m beyond the threshold, resolves on recovery" in tests
+
+
+def test_the_slo_absent_alarm_on_cloudwatch(tmp_path):
+    head = HEAD.replace("source: {type: prometheus, selector: {job: svc}}",
+                        "source: {type: cloudwatch, namespace: T/S, region: eu-west-1}")
+    cat = catalog(tmp_path, "- {name: Batch, kind: ratio, bad: errs, total: done, threshold: 0.99, absent: true}\n",
+                  head=head)
+    text = yaml.safe_dump(artifacts(cat)["cloudwatch/svc.json"])
+    assert "AlarmName: svc-BatchMetricsAbsent" in text and "Statistic: SampleCount" in text
+    found = problems(tmp_path / "two", "- {name: B, kind: ratio, bad: errs, total: [done, reqs], threshold: 0.99, "
+                                       "absent: true}\n", head=head)
+    assert any("absent" in p and "use an absent monitor per metric" in p for p in found), found
+
+
+@requires_promtool
+def test_handmade_scenario_for_the_slo_absent_alert(tmp_path):
+    # reqs is scraped 0m-4m, then disappears (staleness marker at 5m): absent() holds from 5m; with `for: 10m`
+    # the alert fires at 15m. errs disappearing too does not matter (only the totals are watched).
+    cat = catalog(tmp_path, "- {name: Avail, kind: ratio, bad: errs, total: reqs, threshold: 0.99, absent: true}\n")
+    r = run_promtool(tmp_path, cat, [
+        case("the SLO's total vanishes", {'reqs{job="svc"}': "1000+60x4 stale", 'errs{job="svc"}': "1000+0x4 stale"}, [
+            ("4m", "AvailMetricsAbsent", []), ("14m", "AvailMetricsAbsent", []),
+            ("15m", "AvailMetricsAbsent", fired("ticket", job="svc"))]),
+        case("the SLO's total stays", {'reqs{job="svc"}': "1000+60x30"}, [("20m", "AvailMetricsAbsent", [])]),
+    ])
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]

@@ -15,10 +15,10 @@ from .. import yamlio
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
 from ..durations import parse_duration
-from ..kindspec import KindSpec, MetricUse, alerts_of, legend, ratio_by, thresholds
+from ..kindspec import KindSpec, MetricUse, alerts_of, as_written, legend, ratio_by, thresholds
 from ..model import RatioMonitor
 from ..prometheus import series as ps
-from ..promql import by_clause, dur, num, sel
+from ..promql import by_clause, dur, matcher_op, num, sel
 from ..resolve import Alert, ResolvedService
 from ..signals import Level, Panel, Query, Signal, series_and_now
 
@@ -125,8 +125,26 @@ def recorded(rs: ResolvedService, m: RatioMonitor, kind: str, window: int | None
     return f"{name}{{{match}{',' + extra if extra else ''}}}"
 
 
+ABSENT = "absent"
+"""The variant of the SLO's automatic absent alert (``absent:``)."""
+PRESENT = 3
+"""Samples of its generated test before a total's series disappears."""
+
+
+def burns(alerts) -> list[Alert]:
+    """The burn-rate alerts among an SLO's alerts (not its absent alert)."""
+    return [a for a in alerts if a.burn != ABSENT]
+
+
+def absent_expr(rs: ResolvedService, m: RatioMonitor) -> str:
+    """No series of some ``total`` selector: the SLO reads nothing (renamed metric, broken scrape)."""
+    return "\nor\n".join(f"absent({sel(rs.service, s)})" for s in m.total)
+
+
 def expr(a: Alert, rs: ResolvedService) -> str:
     m = a.monitor
+    if a.burn == ABSENT:
+        return absent_expr(rs, m)
     budget = 1 - a.threshold
     guard = m.min_events / 60.0
     pairs = []
@@ -146,15 +164,15 @@ def expr(a: Alert, rs: ResolvedService) -> str:
 
 
 def burn_levels(alerts: list[Alert]) -> tuple[Level, ...]:
-    """Burn-rate factors of a ratio SLO's alerts with their severities."""
+    """Burn-rate factors of a ratio SLO's burn alerts with their severities."""
     return tuple(Level(a.name, a.severity, bw.factor(a.monitor.period))
-                 for a in alerts for bw in burn_windows()[a.burn])
+                 for a in burns(alerts) for bw in burn_windows()[a.burn])
 
 
 def success(rs: ResolvedService, m: RatioMonitor, windows: list[int], title: str) -> Signal:
     """The success ratio (1 - the recorded error ratio) over ``windows`` against the objective."""
     labels = ratio_by(rs, m)
-    alerts = alerts_of(rs, m)
+    alerts = burns(alerts_of(rs, m)) or alerts_of(rs, m)
     goal = objective(rs, m)
     queries = tuple(Query(f"1 - {recorded(rs, m, SLO_ERROR_RATIO, w)}",
                           (f"{d(w)} {legend(labels)}".strip() if len(windows) > 1 else legend(labels) or m.name))
@@ -167,7 +185,7 @@ def signals(m: RatioMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     """The burn rate (error ratio / error budget) over each long window against the alerts' factors, then the
     success ratio over the longest window against the objective."""
     if not rs.is_prometheus:
-        plans = [(a, cloudwatch(a, rs)) for a in alerts_of(rs, m)]
+        plans = [(a, cloudwatch(a, rs)) for a in burns(alerts_of(rs, m))]
         return (cw.signal("error ratio", "percentunit", plans),)
     budget = num(round(1 - objective(rs, m), 12))
     labels = ratio_by(rs, m)
@@ -198,8 +216,29 @@ def panels(m: RatioMonitor, rs: ResolvedService) -> tuple[Panel, ...]:
             Panel(s[2], "stat", description=s[2].note))
 
 
+def absent_scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
+    """The first ``total`` selector's series is there for a few samples, disappears (staleness marker) and
+    comes back; every other total stays. Fires: absent() carries the selector's equality matchers."""
+    m = a.monitor
+    interval = rs.defaults.evaluation_interval
+    names = [ps.series_name(s.metric, ps.base_labels(rs, s.metric, s.matchers)) for s in m.total]
+    merged = dict(rs.service.source.selector)
+    merged.update(m.total[0].matchers)
+    eq = {k: v for k, v in merged.items() if matcher_op(v)[0] == "="}
+    p = PRESENT
+
+    def fires(r, total):
+        first = [(names[0], ps.Values().const(1, p).stale().gap(r - p - 1).const(1, total - r))]
+        return first + [(n, ps.Values().const(1, total)) for n in names[1:]]
+
+    return ps.Scenario(fires=fires, inside=lambda total: [(n, ps.Values().const(1, total)) for n in names],
+                       t_true=p * interval, clear=0, labels=eq, value=lambda t: 1.0)
+
+
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
     m = a.monitor
+    if a.burn == ABSENT:
+        return absent_scenario(a, rs)
     interval = rs.defaults.evaluation_interval
     budget = 1 - a.threshold
     factors = [b.factor(m.period) for rows in burn_windows().values() for b in rows]
@@ -240,6 +279,14 @@ def cloudwatch(a: Alert, rs: ResolvedService) -> cw.BurnPlan:
     alarms while both windows of any pair do."""
     m = a.monitor
     cw.no_by(m, "; use the metrics' dimensions instead")
+    if a.burn == ABSENT:
+        if len(m.total) > 1:
+            raise cw.Unsupported(m, ("absent",), "an alarm watches one metric; with several `total` metrics, "
+                                                 "use an absent monitor per metric")
+        t = m.total[0]
+        return cw.single(cw.metric_ref(rs, m, t.metric, t.matchers, ("total",)), cw.metric_resolution(rs, t.metric),
+                         "SampleCount", {}, operator="LessThanThreshold", threshold=1.0,
+                         treat_missing=cw.TREAT_MISSING["absent"], label=t.metric)
     budget = 1 - a.threshold
     pairs = []
     for bw in burn_windows()[a.burn]:
@@ -281,6 +328,8 @@ def cloudwatch(a: Alert, rs: ResolvedService) -> cw.BurnPlan:
 
 def condition(a: Alert, rs: ResolvedService) -> str:
     m = a.monitor
+    if a.burn == ABSENT:
+        return f"no samples of {' or '.join(as_written(s.metric, s.matchers) for s in m.total)} (the SLO's total)"
     pairs = " or ".join(f"{num(b.factor(m.period))}x over {d(b.long)} and {d(b.short)}" for b in burn_windows()[a.burn])
     return f"error budget of {num(round(a.threshold * 100, 6))}% over {d(m.period)} burning at {pairs}"
 
