@@ -81,9 +81,13 @@ class KindSpec:
     """The metrics it reads and the types that fit (checked against ``metrics:``)."""
     check: Callable[[Any, Any], Iterable[tuple[tuple, str]]]
     """Its own catalog checks: ``(path inside the monitor, message)`` for each problem."""
+    warnings: Callable[[Any, Any], Iterable[tuple[tuple, str]]]
+    """``(path, message)`` for what is valid but likely not what the author meant (``mlmon check`` prints them
+    and still passes), e.g. an SLO whose low-traffic guard can never let it alert."""
 
 
-FACETS = ("expr", "recording_rules", "signals", "panels", "scenario", "cloudwatch", "condition", "metrics", "check")
+FACETS = ("expr", "recording_rules", "signals", "panels", "scenario", "cloudwatch", "condition", "metrics", "check",
+          "warnings")
 
 
 def panels_of(signals):
@@ -100,6 +104,10 @@ def no_recording_rules(m, rs: ResolvedService) -> list[dict]:
 
 def no_checks(m, svc) -> Iterable[tuple[tuple, str]]:
     return ()
+
+
+no_warnings = no_checks
+"""The ``warnings`` facet of a kind that has none."""
 
 
 # --- shared helpers ----------------------------------------------------------------------------------

@@ -394,6 +394,10 @@ class RatioMonitor(MonitorBase):
     """``true`` (or ``{for, severity}``, default 10m, ticket): an extra alert ``<name>MetricsAbsent`` while a
     ``total`` selector has no series, so an SLO whose metrics vanished (renamed, scrape broken) does not sit
     silently at "no errors"."""
+    expected_events: float | None = Field(default=None, ge=0)
+    """Events per minute the service receives when it is quietest (e.g. at night; per ``by`` group). ``mlmon
+    check`` warns when that is below ``min_events``: the low-traffic guard would then keep every burn alert
+    off, even at 100 % errors."""
     min_events: float = Field(default=1, ge=0)
     """Low-traffic guard: a window pair only alerts while at least this many events per minute arrived
     over its short window (a handful of requests must not page)."""

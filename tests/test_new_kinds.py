@@ -517,3 +517,46 @@ def test_handmade_scenario_for_the_slo_absent_alert(tmp_path):
         case("the SLO's total stays", {'reqs{job="svc"}': "1000+60x30"}, [("20m", "AvailMetricsAbsent", [])]),
     ])
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+
+
+# --- mlmon check: an SLO the low-traffic guard keeps silent ----------------------------------------------------
+
+QUIET = """\
+- {name: Quiet, kind: ratio, bad: errs, total: reqs, threshold: 0.99, min_events: 2, expected_events: 0.5}
+- {name: Busy, kind: ratio, bad: errs, total: reqs, threshold: 0.99, expected_events: 30}
+- {name: Unguarded, kind: ratio, bad: errs, total: reqs, threshold: 0.99, min_events: 0, expected_events: 0.1}
+"""
+
+
+def test_a_quiet_service_whose_guard_keeps_its_slo_silent_is_a_warning_not_an_error(tmp_path):
+    from generators.catalog_warnings import catalog_warnings
+
+    cat = catalog(tmp_path, QUIET)  # loads: a warning is no catalog error
+    assert [w.removeprefix(str(tmp_path / "alerts") + "/") for w in catalog_warnings(cat)] == [
+        "svc.yaml: monitors[0].min_events: at its quietest the service sees 0.5 events per minute "
+        "(expected_events), fewer than the low-traffic guard's 2 (min_events): then no burn alert can fire, even at "
+        "100 % errors. Lower min_events to at most 0.5 (0 turns the guard off), or watch the errors with a "
+        "failures monitor"]
+
+
+@requires_promtool
+def test_handmade_scenario_proves_the_warning_true_and_check_passes_with_it(tmp_path):
+    # Quiet at 100 % errors on its expected 0.5 events per minute (errs and reqs +0.5/min): the guard wants 2 per
+    # minute on the short window, so neither burn alert fires, at any time (checked at 1h and 3h; the fast
+    # burn's 1h window would be far above 14.4x the budget). The same 100 % errors at 30/min pass Busy's guard
+    # (1/min): every window's ratio is 1 from 1m, FastBurn (for 2m) pages at 3m.
+    cat = catalog(tmp_path, QUIET)
+    r = run_promtool(tmp_path, cat, [
+        case("100 % errors at the expected quiet traffic", {
+            'errs{job="svc"}': "1000+0.5x200", 'reqs{job="svc"}': "1000+0.5x200"}, [
+            ("1h", "QuietFastBurn", []), ("3h", "QuietFastBurn", []), ("3h", "QuietSlowBurn", [])]),
+        case("100 % errors at 30 per minute", {'errs{job="svc"}': "1000+30x10", 'reqs{job="svc"}': "1000+30x10"}, [
+            ("2m", "BusyFastBurn", []), ("3m", "BusyFastBurn", fired("page", slo="Busy"))]),
+    ])
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    from conftest import run_cli
+
+    res = run_cli("check", "--catalog", str(tmp_path / "alerts"))
+    assert res.code == 0, res.err
+    assert "svc.yaml: monitors[0].min_events: at its quietest" in res.err
+    assert res.err.count("mlmon check: warning:") == 1

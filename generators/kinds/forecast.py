@@ -8,7 +8,8 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import KindSpec, MetricUse, grafana_unit, legend, levels, no_recording_rules, panels_of, series_labels
+from ..kindspec import (KindSpec, MetricUse, grafana_unit, legend, levels, no_recording_rules, no_warnings, panels_of,
+                        series_labels)
 from ..model import ForecastMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, dur, num, selector, side
@@ -102,4 +103,4 @@ def check(m: ForecastMonitor, svc):
 KIND = KindSpec(
     name="forecast", model=ForecastMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    metrics=metrics, check=check, warnings=no_warnings)

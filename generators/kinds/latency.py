@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (UNIT_SCALE, KindSpec, MetricUse, aggregation, grafana_unit, kept, legend, levels, no_checks,
-                        no_recording_rules, panels_of, ratio_by, series_labels, threshold_in_metric_units)
+from ..kindspec import (KindSpec, MetricUse, UNIT_SCALE, aggregation, grafana_unit, kept, legend, levels, no_checks,
+                        no_recording_rules, no_warnings, panels_of, ratio_by, series_labels, threshold_in_metric_units)
 from ..model import LatencyMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, by_clause, dur, num, selector, side
@@ -94,4 +94,4 @@ def metrics(m: LatencyMonitor):
 KIND = KindSpec(
     name="latency", model=LatencyMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=no_checks)
+    metrics=metrics, check=no_checks, warnings=no_warnings)

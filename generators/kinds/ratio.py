@@ -355,7 +355,20 @@ def check(m: RatioMonitor, svc):
                    "ratio monitors take page_severity/ticket_severity, not a severity override")
 
 
+def warnings(m: RatioMonitor, svc):
+    """A quiet service's SLO that the low-traffic guard keeps silent: at its quietest traffic (``expected_events``)
+    fewer events arrive per minute than the guard wants (``min_events``), so no burn alert can fire then, even
+    at 100 % errors."""
+    if m.expected_events is None or m.min_events <= 0 or m.expected_events >= m.min_events:
+        return
+    yield ("min_events",), (
+        f"at its quietest the service sees {num(m.expected_events)} events per minute (expected_events), fewer "
+        f"than the low-traffic guard's {num(m.min_events)} (min_events): then no burn alert can fire, even at "
+        f"100 % errors. Lower min_events to at most {num(m.expected_events)} (0 turns the guard off), or watch "
+        "the errors with a failures monitor")
+
+
 KIND = KindSpec(
     name="ratio", model=RatioMonitor, requires_threshold=True, expr=expr, recording_rules=recording_rules,
     signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    metrics=metrics, check=check, warnings=warnings)

@@ -7,8 +7,9 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (RATIO_WINDOW, KindSpec, MetricUse, aggregation, as_written, grafana_unit, kept, legend, levels,
-                        metric_range, no_recording_rules, panels_of, ratio_by, series_labels, unit_range, unreachable)
+from ..kindspec import (KindSpec, MetricUse, RATIO_WINDOW, aggregation, as_written, grafana_unit, kept, legend, levels,
+                        metric_range, no_recording_rules, no_warnings, panels_of, ratio_by, series_labels, unit_range,
+                        unreachable)
 from ..model import ThresholdMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, by_clause, dur, num, opposite, sel, selector, side
@@ -306,4 +307,4 @@ def check(m: ThresholdMonitor, svc):
 KIND = KindSpec(
     name="threshold", model=ThresholdMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    metrics=metrics, check=check, warnings=no_warnings)

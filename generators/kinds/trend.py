@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (PER_SECONDS, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules,
-                        panels_of, series_labels, thresholds)
+from ..kindspec import (KindSpec, MetricUse, PER_SECONDS, legend, levels, metric_range, no_recording_rules,
+                        no_warnings, panels_of, series_labels, thresholds)
 from ..model import TrendMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, dur, num, selector, side
@@ -103,4 +103,4 @@ def check(m: TrendMonitor, svc):
 KIND = KindSpec(
     name="trend", model=TrendMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    metrics=metrics, check=check, warnings=no_warnings)
