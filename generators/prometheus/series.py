@@ -260,8 +260,15 @@ def split_counters(rs, part_sels, total_sels):
                 comp = complement_labels(rs, metric, {k: v for k, v in pmatch.items() if k not in matchers})
                 if comp is not None:
                     out.append((series_name(metric, comp), "rest"))
-        else:
-            out.append((series_name(metric, base_labels(rs, metric, matchers)), "rest"))
+        else:  # a separate total counter: the labels it shares with the part's series take the part's values
+            # (the ratio divides series with equal labels), unless the total's own matchers decide them
+            labels = base_labels(rs, metric, matchers)
+            if part_sels:
+                first = base_labels(rs, *part_sels[0])
+                for k in labels:
+                    if k in first and k not in matchers and k not in rs.service.source.selector:
+                        labels[k] = first[k]
+            out.append((series_name(metric, labels), "rest"))
     return out, part_in_total
 
 
