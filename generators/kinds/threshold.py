@@ -155,12 +155,16 @@ def _ratio_scenario(a: Alert, rs: ResolvedService, interval: int) -> ps.Scenario
         return ps.counter_phases(series, [(bad_ratio, total)], trickle)
 
     smoothed = m.smoothing.window if m.smoothing else 0
+    # gauges hold values that are multiples of 1/1024: sums are exact, so when the quotient of the rounded values
+    # is the threshold itself (as float division computes it), a test can sit exactly at the threshold
+    at = gauges and ps.realized_ratio(series, a.threshold, per_step) == a.threshold
     return ps.Scenario(
         fires=lambda r, total: build([(bad_ratio, r), (good_ratio, total - r)]),
         inside=lambda total: build([(inside_ratio, total)]),
         t_true=0 if gauges else interval, clear=smoothed if gauges else window(m), labels=labels,
         value=lambda t: ps.realized_ratio(series, bad_ratio, per_step),
-        extra_groups=[("stays quiet on low traffic (guard)", low_traffic)] if trickle > 0 else [])
+        extra_groups=[("stays quiet on low traffic (guard)", low_traffic)] if trickle > 0 else [],
+        boundary=ps.boundary(lambda total: build([(a.threshold, total)]), m.op, a.threshold) if at else None)
 
 
 # --- CloudWatch -------------------------------------------------------------------------------------------
