@@ -218,7 +218,7 @@ def test_forecast_and_changes_render(tmp_path):
     ("{name: C, kind: changes, metric: started, op: above_or_equal, threshold: 0, severity: page}", ">= 0 always"),
     ("{name: C, kind: changes, metric: started, op: below, severity: page}", "op"),
     ("{name: C, kind: changes, function: resets, metric: started, severity: page}", "counter"),
-    ("{name: F, kind: forecast, metric: queue, horizon: 0s, severity: page}", "must be longer than 0s"),
+    ("{name: F, kind: forecast, metric: queue, horizon: 0s, severity: page}", "horizon: must be longer than 0"),
     ("{name: F, kind: forecast, metric: done, horizon: 1h, severity: page}", "gauge"),
 ])
 def test_forecast_and_changes_mistakes_are_reported(tmp_path, monitor, expected):
