@@ -183,7 +183,8 @@ def success(rs: ResolvedService, m: RatioMonitor, windows: list[int], title: str
 
 def signals(m: RatioMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     """The burn rate (error ratio / error budget) over each long window against the alerts' factors, then the
-    success ratio over the longest window against the objective."""
+    success ratio over the longest window against the objective, then the error budget remaining over the
+    period (Prometheus)."""
     if not rs.is_prometheus:
         plans = [(a, cloudwatch(a, rs)) for a in burns(alerts_of(rs, m))]
         return (cw.signal("error ratio", "percentunit", plans),)
