@@ -148,7 +148,7 @@ def _series(rs, name):
     part = m.bad if hasattr(m, "bad") else None
     if part is not None:
         return split_counters(rs, [(s.metric, s.matchers) for s in part], [(s.metric, s.matchers) for s in m.total])
-    return split_counters(rs, [(m.metric, m.matchers)], [(m.denominator.metric, m.denominator.matchers)])
+    return split_counters(rs, [(m.metric, m.matchers)], [(d.metric, d.matchers) for d in m.denominator])
 
 
 def test_other_traffic_keeps_the_totals_matchers(web):

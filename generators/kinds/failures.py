@@ -9,8 +9,8 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (COUNT, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, panels_of,
-                        series_labels, unreachable, value_is)
+from ..kindspec import (COUNT, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, no_warnings,
+                        panels_of, series_labels, unreachable, value_is)
 from ..model import FailuresMonitor
 from ..prometheus import series as ps
 from ..promql import dur, increase_since_birth, num, selector
@@ -91,4 +91,4 @@ def check(m: FailuresMonitor, svc):
 KIND = KindSpec(
     name="failures", model=FailuresMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    value=value_is(COUNT), metrics=metrics, check=check)
+    value=value_is(COUNT), metrics=metrics, check=check, warnings=no_warnings)

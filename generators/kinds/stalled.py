@@ -13,8 +13,8 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (COUNT, KindSpec, MetricUse, alerts_of, grafana_unit, legend, levels, no_recording_rules,
-                        series_labels, value_is)
+from ..kindspec import (COUNT, KindSpec, MetricUse, alerts_of, grafana_unit, legend, levels, no_checks,
+                        no_recording_rules, no_warnings, series_labels, value_is)
 from ..model import StalledMonitor
 from ..prometheus import series as ps
 from ..promql import dur, increase_since_birth, matcher_op, num, sel
@@ -167,4 +167,4 @@ def check(m: StalledMonitor, svc):
 KIND = KindSpec(
     name="stalled", model=StalledMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    value=value_is(COUNT), metrics=metrics, check=check)
+    value=value_is(COUNT), metrics=metrics, check=check, warnings=no_warnings)

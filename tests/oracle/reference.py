@@ -29,9 +29,13 @@ def threshold(w: World, svc, m, thr: float, t: int) -> dict:
         by = tuple(m.by) if m.by is not None else tuple(svc.labels)
         num = {key(s.labels): r for s in w.select(m.metric, _merge(svc, m.matchers))
                if (r := w.rate(s, t, win)) is not None}
-        den = {key(s.labels): r for s in w.select(m.denominator.metric, _merge(svc, m.denominator.matchers))
-               if (r := w.rate(s, t, win)) is not None}
-        n, d = sum_by(num, by), sum_by(den, by)
+        n = sum_by(num, by)
+        d: dict = {}
+        for j, sel in enumerate(m.denominator):  # a sum of selectors: groups present in every term
+            den = {key(s.labels): r for s in w.select(sel.metric, _merge(svc, sel.matchers))
+                   if (r := w.rate(s, t, win)) is not None}
+            part = sum_by(den, by)
+            d = part if j == 0 else {g: d[g] + v for g, v in part.items() if g in d}
         guard = m.guard
         for g in n:
             if g in d and d[g] != 0:  # x/0 is +Inf or NaN: no traffic, nothing to judge
