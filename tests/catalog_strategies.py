@@ -191,9 +191,25 @@ def k_absent(draw, name, labels):
     return m, {"heartbeat": {"type": "gauge", "labels": list(labels)}}
 
 
+def k_forecast(draw, name, labels):
+    op = draw(st.sampled_from(["below", "above", "above_or_equal"]))
+    m = {"kind": "forecast", "metric": "free", "matchers": draw(matchers(("job",))),
+         "window": draw(st.sampled_from(["30m", "1h"])), "horizon": draw(st.sampled_from(["1h", "4h"])), "op": op}
+    m.update(_common(draw, name, _num(0, 100) if op != "below" else (lambda d: 0.0)))
+    return m, {"free": {"type": "gauge", "labels": list(labels)}}
+
+
+def k_changes(draw, name, labels):
+    fn = draw(st.sampled_from(["changes", "resets"]))
+    m = {"kind": "changes", "metric": "started_total" if fn == "resets" else "started", "function": fn,
+         "window": draw(st.sampled_from(["30m", "1h"])), "op": draw(st.sampled_from(["above", "above_or_equal"]))}
+    m.update(_common(draw, name, lambda d: float(draw(st.integers(1, 3)))))
+    return m, {m["metric"]: {"type": "counter" if fn == "resets" else "gauge", "labels": list(labels)}}
+
+
 KIND_STRATEGIES = {
     "threshold": k_threshold, "flag": k_flag, "trend": k_trend, "failures": k_failures, "stalled": k_stalled,
-    "ratio": k_ratio, "latency": k_latency, "absent": k_absent,
+    "ratio": k_ratio, "latency": k_latency, "absent": k_absent, "forecast": k_forecast, "changes": k_changes,
 }
 """kind -> ``(draw, monitor name, service labels) -> (monitor, metric declarations)``; one entry per kind."""
 

@@ -103,7 +103,7 @@ def _collect_and_check(tmp_path: Path, strategy, n: int):
 def test_generated_promtool_tests_pass_on_random_catalogs(tmp_path):
     """At least 200 random catalogs (every kind but the ratio SLOs, whose burn-rate tests replay days of samples:
     15 of them below), rendered for prod: promtool runs their generated tests."""
-    kinds = ("threshold", "flag", "trend", "failures", "stalled", "latency", "absent")
+    kinds = ("threshold", "flag", "trend", "failures", "stalled", "latency", "absent", "forecast", "changes")
     assert _collect_and_check(tmp_path, catalog(kinds=kinds, max_monitors=3), 210) >= 200
 
 
