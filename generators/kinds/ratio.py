@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .. import yamlio
+import yaml
+
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
 from ..durations import parse_duration
@@ -40,7 +41,7 @@ class BurnWindow:
 def burn_windows() -> dict[str, tuple[BurnWindow, ...]]:
     """The burn-rate window table (``generators/data/burn_rates.yaml``): speed (``fast``/``slow``) -> windows."""
     text = resources.files("generators.data").joinpath("burn_rates.yaml").read_text(encoding="utf-8")
-    data, _ = yamlio.load_with_lines(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when built with it
     return {
         speed: tuple(BurnWindow(parse_duration(w["long"]), parse_duration(w["short"]), float(w["budget_share"]))
                      for w in rows)

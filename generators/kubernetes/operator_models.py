@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-from pathlib import Path
 from typing import Any
 
 PACKAGE = "cloudcoil-models-prometheus-operator"
@@ -94,21 +93,24 @@ def validate_object(doc: dict) -> list[str]:
     return _roundtrip_differences(doc, obj.model_dump(by_alias=True, exclude_unset=True, mode="json"))
 
 
-def _objects(out: Path):
+def _objects(out):
     """``(relative file, document)`` for every prometheus-operator object in the rendered YAML files."""
     import yaml
 
-    for path in sorted(p for p in out.rglob("*.y*ml") if p.suffix in (".yaml", ".yml")):
+    from ..rendered import as_rendered
+
+    rendered = as_rendered(out)
+    for rel in rendered.paths((".yaml", ".yml")):
         try:
-            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            docs = rendered.yaml_docs(rel)
         except yaml.YAMLError:
             continue  # not this check's business: the Kubernetes step reports unreadable files
         for doc in docs:
             if isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith(f"{GROUP}/"):
-                yield path.relative_to(out).as_posix(), doc
+                yield rel, doc
 
 
-def operator_models_step(out: Path, catalog, env: str) -> list[str]:
+def operator_models_step(out, catalog, env: str) -> list[str]:
     """Every PrometheusRule and AlertmanagerConfig against the operator community's typed models."""
     from ..errors import Skipped
 
