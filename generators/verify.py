@@ -47,7 +47,7 @@ def _sections(output: str, marker: str) -> dict[str, str]:
 
 
 def _chunks(paths: list[str], sizes: dict[str, int], n: int) -> list[list[str]]:
-    """``paths`` in ``n`` chunks of about equal total size (largest first, each to the lightest chunk)."""
+    """``paths`` in ``n`` chunks of about equal total cost (largest first, each to the lightest chunk)."""
     chunks: list[list[str]] = [[] for _ in range(max(1, min(n, len(paths))))]
     load = [0] * len(chunks)
     for p in sorted(paths, key=lambda p: (-sizes[p], p)):
@@ -55,6 +55,23 @@ def _chunks(paths: list[str], sizes: dict[str, int], n: int) -> list[list[str]]:
         chunks[i].append(p)
         load[i] += sizes[p]
     return [sorted(c) for c in chunks if c]
+
+
+def _cost(rendered: Rendered, rel: str) -> int:
+    """What a test file costs promtool, roughly: it evaluates every rule of its rule files at every step of every
+    test group (steps: the group's last ``eval_time`` over the evaluation interval). Its size when unreadable."""
+    from .durations import parse_duration
+
+    try:
+        doc = rendered.yaml(rel)
+        interval = parse_duration(doc.get("evaluation_interval", "1m"))
+        steps = sum(max(parse_duration(t["eval_time"]) for t in g["alert_rule_test"]) // interval + 1
+                    for g in doc["tests"])
+        n_rules = sum(len(g.get("rules") or []) for f in doc["rule_files"]
+                      for g in (rendered.yaml(f"prometheus/{f}") or {}).get("groups") or [])
+        return steps * max(1, n_rules) + len(doc["tests"]) * 100  # + a storage per group
+    except Exception:  # noqa: BLE001 - only a scheduling estimate; promtool reports what is wrong
+        return len(rendered.bytes(rel))
 
 
 def _run(argv: list[str], cwd: Path) -> tuple[int, str]:
@@ -78,7 +95,7 @@ def promtool_batch(renders: dict[str, Rendered], catalog, jobs: int | None = Non
                 for name in rendered.names("prometheus", kind):
                     rel = f"{env}/prometheus/{name}"
                     bucket.append(rel)
-                    sizes[rel] = len(rendered.bytes(f"prometheus/{name}"))
+                    sizes[rel] = _cost(rendered, f"prometheus/{name}") if kind == ".tests.yaml" else 0
                     env_of[rel] = env
         calls = []
         if rules:

@@ -37,11 +37,32 @@ class ModelsMissing(ImportError):
     pass
 
 
+def _import_models(module: str):
+    """Import one module of the models package without its ``__init__``, which imports every API version
+    (v1 and v1alpha1: some 4,000 pydantic classes, about 2 s); a render without an AlertmanagerConfig needs
+    only v1."""
+    import importlib.util
+    import sys
+    import types
+
+    package = module.rsplit(".", 1)[0]
+    if package not in sys.modules:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.submodule_search_locations is None:
+            raise ImportError(f"no package {package}")
+        stub = types.ModuleType(package)
+        stub.__path__ = list(spec.submodule_search_locations)
+        stub.__spec__ = spec
+        stub.__package__ = package
+        sys.modules[package] = stub
+    return importlib.import_module(module)
+
+
 @functools.lru_cache(maxsize=None)
 def _model(api_version: str, kind: str):
     module, name = MODELS[(api_version, kind)]
     try:
-        return getattr(importlib.import_module(module), name)
+        return getattr(_import_models(module), name)
     except ImportError as exc:
         raise ModelsMissing(f"{PACKAGE} is not installed (pip install '{PACKAGE}==0.80.1.0'): {exc}") from None
 
