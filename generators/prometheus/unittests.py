@@ -17,6 +17,8 @@ therefore exact, and a test failing means the rule is wrong.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .. import alertmeta
 from ..durations import format_duration
 from ..kinds import scenario
@@ -108,21 +110,13 @@ def test_file(rs: ResolvedService) -> dict:
 # one promtool group: its steps are its longest member's, the shorter ones ride along.
 
 
-def reads(rs: ResolvedService) -> dict[str, set[str] | None]:
+def reads(rs: ResolvedService) -> dict[str, frozenset[str] | None]:
     """Alert name -> the metrics its expression reads, through the recording rules of its file (``None``:
     it may read any series, e.g. ``ALERTS`` or a selector without a literal metric name)."""
-    from ..promql import selected_metrics
-    from .rules import rule_groups
+    from ..kinds import alert_expr, recording_rules
 
-    recorded: dict[str, set[str] | None] = {}
-    direct: dict[str, set[str] | None] = {}
-    for g in rule_groups(rs):
-        for r in g["rules"]:
-            names = selected_metrics(r["expr"])
-            if "record" in r:
-                recorded[r["record"]] = names
-            else:
-                direct[r["alert"]] = names
+    recorded = {r["record"]: _selected(r["expr"]) for mon in rs.monitors() for r in recording_rules(mon, rs)}
+    direct = {a.name: _selected(alert_expr(a, rs)) for a in rs.alerts}
 
     def closure(names, seen=()):
         if names is None:
@@ -139,7 +133,15 @@ def reads(rs: ResolvedService) -> dict[str, set[str] | None]:
             out.add(n)
         return out
 
-    return {name: closure(names) for name, names in direct.items()}
+    return {name: (None if (c := closure(names)) is None else frozenset(c)) for name, names in direct.items()}
+
+
+@lru_cache(maxsize=65536)
+def _selected(expr: str) -> frozenset[str] | None:
+    from ..promql import selected_metrics
+
+    names = selected_metrics(expr)
+    return None if names is None else frozenset(names)
 
 
 def _steps(group: dict) -> int:
