@@ -34,8 +34,10 @@ class Rendered:
     @classmethod
     def from_dir(cls, out: str | os.PathLike, env: str = "") -> "Rendered":
         root = Path(out)
+        skip = {".mlmon-manifest.json"}  # the output writer's record of what it wrote (generators/output.py)
         files = {p.relative_to(root).as_posix(): p.read_bytes()
-                 for p in sorted(root.rglob("*")) if p.is_file()} if root.is_dir() else {}
+                 for p in sorted(root.rglob("*")) if p.is_file() and p.relative_to(root).as_posix() not in skip
+                 } if root.is_dir() else {}
         return cls(files, env)
 
     def names(self, folder: str, suffix: str = "") -> list[str]:
