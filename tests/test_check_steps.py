@@ -127,3 +127,8 @@ def test_chunks_balance_by_size():
     assert sorted(map(sorted, chunks)) == [["a", "d"], ["b", "c"]]
     assert verify._chunks(["a"], {"a": 1}, 4) == [["a"]]
     assert sorted(p for c in verify._chunks(list(sizes), sizes, 3) for p in c) == sorted(sizes)
+
+
+def test_check_jobs_must_be_positive(cli):
+    r = cli("check", "--catalog", str(CATALOG), "--jobs", "0")
+    assert r.code == 2 and "positive number of processes" in r.err

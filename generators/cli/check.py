@@ -14,10 +14,22 @@ from . import EXIT_FAILED, EXIT_OK, check_env, load
 HELP = "validate the catalog and check rendered artifacts (promtool and more)"
 
 
+def _positive(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of processes, got {text!r}")
+    return n
+
+
 def add_arguments(p):
     p.add_argument("--env", help="only this environment (default: all)")
     p.add_argument("--list", action="store_true", help="list the catalog checks and artifact checks, then exit")
-    p.add_argument("--jobs", type=int, default=None, metavar="N",
+    p.add_argument("--jobs", type=_positive, default=None, metavar="N",
                    help="promtool processes run at once (default: one per CPU)")
 
 
