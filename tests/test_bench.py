@@ -191,3 +191,13 @@ def test_promtool_cost_reports_steps_and_rules():
     data = last_json(out)
     assert data["files"] == 1 and data["alerts"] == 13 and data["groups"] >= 1
     assert data["steps"] > 0 and data["rule_evaluations"] >= data["steps"]
+
+
+@pytest.mark.slow
+def test_yaml_load_rejects_the_hostile_cases():
+    code, out, err = run_script("yaml_load.py", "billion_laughs", "flat_1e6", "seed_catalog", "--json")
+    assert code == 0, err
+    cases = {c["case"]: c for c in last_json(out)["cases"]}
+    assert cases["billion_laughs"]["outcome"].startswith("rejected") and "100000 values" in cases["billion_laughs"]["outcome"]
+    assert cases["flat_1e6"]["outcome"].startswith("rejected") and "at most 1048576 bytes" in cases["flat_1e6"]["outcome"]
+    assert cases["seed_catalog"]["outcome"] == "loaded"

@@ -131,8 +131,8 @@ def dashboard_problems(d: dict, known: Known) -> list[str]:
         name = v.get("name")
         q = v.get("query")
         if v.get("type") == "query" and isinstance(q, str):
-            m = _LABEL_VALUES.match(q)
-            if not _LABEL_ONLY.match(q):  # label_values(label) names no metric
+            m = _LABEL_VALUES.fullmatch(q)
+            if not _LABEL_ONLY.fullmatch(q):  # label_values(label) names no metric
                 out += _promql_problems(m.group(1) if m else q, variables, known, f"variable ${name}")
         variables.add(name)
     ids: dict = {}
