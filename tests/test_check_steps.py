@@ -132,3 +132,15 @@ def test_chunks_balance_by_size():
 def test_check_jobs_must_be_positive(cli):
     r = cli("check", "--catalog", str(CATALOG), "--jobs", "0")
     assert r.code == 2 and "positive number of processes" in r.err
+
+
+@requires_promtool
+def test_mlmon_check_never_uses_the_pure_python_yaml_parser(cli, monkeypatch):
+    """The whole command: catalog load (libyaml since issue 11), renders and every step."""
+    def forbidden(*a, **k):
+        raise AssertionError("the pure-Python YAML scanner ran")
+
+    monkeypatch.setattr(yaml.scanner.Scanner, "check_token", forbidden)
+    r = cli("check", "--catalog", str(CATALOG), "--env", "dev")
+    assert r.code == 0, r.err
+    assert "artifact checks passed: promtool" in r.out
