@@ -231,6 +231,8 @@ def run_steps(catalog, renders: dict[str, Rendered], jobs: int | None = None,
     skipped: dict[str, str] = {}
     lock = threading.Lock()
 
+    errors: list[BaseException] = []
+
     def batched(name, fn):
         try:
             for env, fs in fn.batch(renders, catalog, jobs).items():
@@ -238,6 +240,8 @@ def run_steps(catalog, renders: dict[str, Rendered], jobs: int | None = None,
         except Skipped as exc:
             with lock:
                 skipped.setdefault(name, str(exc))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread: never a silent pass
+            errors.append(exc)
 
     threads = [threading.Thread(target=batched, args=(name, fn), name=f"mlmon-check-{name}", daemon=True)
                for name, fn in steps if hasattr(fn, "batch")]
@@ -257,5 +261,7 @@ def run_steps(catalog, renders: dict[str, Rendered], jobs: int | None = None,
     finally:
         for t in threads:
             t.join()
+    if errors:
+        raise errors[0]
     failures = [f for env in renders for name, _ in steps for f in results.get((name, env), [])]
     return failures + catalog_failures, skipped

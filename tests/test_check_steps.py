@@ -144,3 +144,17 @@ def test_mlmon_check_never_uses_the_pure_python_yaml_parser(cli, monkeypatch):
     r = cli("check", "--catalog", str(CATALOG), "--env", "dev")
     assert r.code == 0, r.err
     assert "artifact checks passed: promtool" in r.out
+
+
+def test_an_error_in_a_batched_step_is_raised_not_lost(catalog):
+    renders = renders_of(catalog, ("dev",))
+
+    def step(r, cat, env):  # pragma: no cover - the runner calls .batch
+        return []
+
+    def broken(rs, cat, jobs):
+        raise RuntimeError("engine crashed")
+
+    step.batch = broken
+    with pytest.raises(RuntimeError, match="engine crashed"):
+        verify.run_steps(catalog, renders, steps=[("b", step)], catalog_steps=[])
