@@ -100,9 +100,14 @@ def _expected(env, artifacts) -> dict[tuple[str, str], str]:
     cfg = stack_config(env_of(env))
     api = _grafana_api(env)
     out: dict[tuple[str, str], str] = {}
+    form = (cfg.get("mlmon:alertmanager") or {}).get("form", "operator")
     for svc, doc in _kube_docs(artifacts):
+        if doc["kind"] == "AlertmanagerConfig" and form != "operator":
+            continue
         if not (api and _is_sidecar(doc)):
             out[(KUBE_TOKENS[doc["kind"]], _kname(doc))] = svc
+    if form == "secret" and any(a.path == "alertmanager/alertmanager.yaml" for a in artifacts):
+        out[(KUBE_TOKENS["Secret"], "monitoring/alertmanager-mlmon")] = "shared"
     for svc, b in _cw(artifacts, ".json"):
         out[(METRIC_ALARM, b["AlarmName"])] = svc
     for svc, b in _cw(artifacts, ".composite.json"):
@@ -697,3 +702,43 @@ def test_an_unknown_artifact_directory_fails_before_anything_is_declared():
         with pytest.raises(MappingError, match="alertmanager/"):
             run_stack("dev", record=record)
     assert record == []
+
+
+# --- Alertmanager: which form a stack deploys is stack data -----------------------------------------------
+
+
+def test_the_operator_form_deploys_each_services_alertmanager_config_as_rendered():
+    run = run_stack("prod")
+    declared = {r.name: r.plain_inputs() for r in run.of_type(KUBE_TOKENS["AlertmanagerConfig"])}
+    _, artifacts = rendered("prod")
+    expected = {_kname(doc): doc for _, doc in _kube_docs(artifacts) if doc["kind"] == "AlertmanagerConfig"}
+    assert set(declared) == set(expected) == {"crew/rl-feedback-loop-routing", "production/function-gemma-agent-routing",
+                                              "neural-hive-orchestration/neural-hive-specialists-routing",
+                                              "rag-pipeline/rag-enterprise-pipeline-routing"}
+    for name, doc in expected.items():
+        assert declared[name]["spec"] == doc["spec"] and declared[name]["metadata"] == doc["metadata"]
+    assert not run.of_type(KUBE_TOKENS["Secret"])
+    assert any("alertmanager/alertmanager.yaml" in s and "does not own Alertmanager" in s
+               for s in run.outputs["skipped"])
+
+
+def test_a_stack_that_owns_alertmanager_deploys_its_configuration_secret_and_no_crs():
+    import yaml
+
+    run = run_stack("prod", overrides={"mlmon:alertmanager": {"form": "secret"}})
+    assert not run.of_type(KUBE_TOKENS["AlertmanagerConfig"])
+    (secret,) = [r.plain_inputs() for r in run.of_type(KUBE_TOKENS["Secret"])]
+    assert secret["metadata"]["name"] == "alertmanager-mlmon" and secret["metadata"]["namespace"] == "monitoring"
+    _, artifacts = rendered("prod")
+    config = next(a for a in artifacts if a.path == "alertmanager/alertmanager.yaml")
+    assert secret["stringData"] == {"alertmanager.yaml": config.serialize().decode()}
+    assert yaml.safe_load(secret["stringData"]["alertmanager.yaml"]) == config.content
+    assert any("AlertmanagerConfig" in s and "not operator" in s for s in run.outputs["skipped"])
+
+
+def test_an_unknown_alertmanager_form_is_a_clear_stack_config_error():
+    from generators.deploy.config import StackConfigError, parse
+
+    with pytest.raises(StackConfigError) as exc:
+        parse({"mlmon:environment": "prod", "mlmon:alertmanager": '{"form": "helm"}'})
+    assert exc.value.problems[0][0] == "mlmon:alertmanager.form"

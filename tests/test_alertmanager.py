@@ -1,0 +1,299 @@
+"""Alertmanager from the catalog: receivers without secrets, routing per service and severity, inhibition as
+data, the generated routing tests, and bad input (file, path, what was expected).
+
+Oracles: ``amtool check-config`` and ``amtool config routes test`` (Debian's prometheus-alertmanager 0.25) on
+the render; hand-written expectations from the seed runbooks (seed 004: page -> the "ML Infrastructure"
+PagerDuty rotation, ticket -> #ml-routing-support; RLFeedbackQueueDepthCritical silences ...High).
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generators.errors import CatalogError
+from generators.loader import load_catalog
+from generators.render import render, serialize_all, write_atomic
+
+from conftest import CATALOG
+
+requires_amtool = pytest.mark.skipif(shutil.which("amtool") is None,
+                                     reason="amtool not on PATH (Debian package prometheus-alertmanager)")
+
+DEFAULTS = """\
+environments: [dev, prod]
+alertmanager:
+  receivers:
+    team-pager:
+      pagerduty: {routing_key: {secret: {name: am-pagerduty, key: team}}}
+    team-slack:
+      slack: {channel: "#team", api_url: {secret: {name: am-slack, key: team}}}
+"""
+
+SERVICE = """\
+service: svc
+team: ml
+namespace: apps
+routing: {page: team-pager, ticket: team-slack}
+labels: [tenant]
+metrics:
+  depth: {type: gauge, labels: [tenant]}
+  up_metric: {type: gauge}
+monitors:
+  - name: Depth
+    kind: threshold
+    metric: depth
+    levels:
+      - {alert: DepthHigh, threshold: 25, for: 15m, severity: ticket}
+      - {alert: DepthCritical, threshold: 100, for: 10m, severity: page, overrides: {dev: {severity: ticket}}}
+  - name: MetricsGone
+    kind: absent
+    metric: up_metric
+    severity: page
+"""
+
+
+def problems(make_catalog, defaults=DEFAULTS, service=SERVICE):
+    root = make_catalog({"_defaults.yaml": defaults, "svc.yaml": service})
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(root)
+    return [str(p) for p in exc.value.problems]
+
+
+def rendered(catalog, env) -> dict:
+    return {a.path: a.content for a in render(catalog, env)}
+
+
+# ---------------------------------------------------------------------------------------------- the render
+
+
+def test_seed_004_routes_page_to_pagerduty_and_ticket_to_slack():
+    cfg = rendered(load_catalog(CATALOG), "prod")["alertmanager/alertmanager.yaml"]
+    rl = [r for r in cfg["route"]["routes"] if r["matchers"][0] == 'service="rl-feedback-loop"'][0]
+    assert rl["matchers"] == ['service="rl-feedback-loop"', 'team="ai-ml-platform"']
+    assert [(r["matchers"], r["receiver"]) for r in rl["routes"]] == [
+        (['severity="page"'], "ml-infrastructure-pagerduty"), (['severity="ticket"'], "ml-routing-support")]
+    receivers = {r["name"]: r for r in cfg["receivers"]}
+    assert receivers["ml-infrastructure-pagerduty"]["pagerduty_configs"][0]["routing_key_file"] == \
+        "/etc/alertmanager/secrets/alertmanager-pagerduty/ml-infrastructure"
+    assert receivers["ml-routing-support"]["slack_configs"][0]["channel"] == "#ml-routing-support"
+    assert cfg["route"]["receiver"] == "null" and receivers["null"] == {"name": "null"}
+
+
+def test_critical_silences_high_of_the_same_series():
+    cfg = rendered(load_catalog(CATALOG), "prod")["alertmanager/alertmanager.yaml"]
+    rule = [r for r in cfg["inhibit_rules"] if r["source_matchers"][0] == 'alertname="RLFeedbackQueueDepthCritical"']
+    assert rule == [{"source_matchers": ['alertname="RLFeedbackQueueDepthCritical"', 'service="rl-feedback-loop"'],
+                     "target_matchers": ['alertname="RLFeedbackQueueDepthHigh"', 'service="rl-feedback-loop"'],
+                     "equal": ["env", "service", "tenant", "workspace", "namespace", "job", "instance", "pod"]}]
+
+
+def test_no_secret_in_any_rendered_file():
+    """Every receiver key is a *_file path; nothing that looks like a key or hook URL is rendered."""
+    for env in ("dev", "prod"):
+        text = serialize_all(render(load_catalog(CATALOG), env))["alertmanager/alertmanager.yaml"].decode()
+        assert "hooks.slack.com" not in text and "routing_key:" not in text and "api_url:" not in text
+        assert text.count("_file: /etc/alertmanager/secrets/") >= 5
+
+
+def test_grouping_defaults_per_severity_and_catalog_overrides(make_catalog):
+    defaults = DEFAULTS + """\
+  routing:
+    ticket: {group_by: [alertname, tenant], repeat_interval: 3d, active_time_intervals: [office]}
+  time_intervals:
+    office: [{weekdays: ["monday:friday"], times: [{start_time: "09:00", end_time: "17:00"}]}]
+"""
+    cat = load_catalog(make_catalog({"_defaults.yaml": defaults, "svc.yaml": SERVICE}))
+    cfg = rendered(cat, "prod")["alertmanager/alertmanager.yaml"]
+    page, ticket = cfg["route"]["routes"][0]["routes"]
+    assert page == {"matchers": ['severity="page"'], "receiver": "team-pager", "group_by": ["alertname", "service", "env"],
+                    "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
+    assert ticket == {"matchers": ['severity="ticket"'], "receiver": "team-slack", "group_by": ["alertname", "tenant"],
+                      "group_wait": "2m", "group_interval": "15m", "repeat_interval": "3d",
+                      "active_time_intervals": ["office"]}
+    assert cfg["time_intervals"] == [{"name": "office", "time_intervals": [
+        {"times": [{"start_time": "09:00", "end_time": "17:00"}], "weekdays": ["monday:friday"]}]}]
+
+
+def test_routes_only_for_severities_present_in_the_environment(make_catalog):
+    """In dev both levels are tickets: no page route is rendered there (it could not be reached)."""
+    cat = load_catalog(make_catalog({"_defaults.yaml": DEFAULTS, "svc.yaml": SERVICE.replace(
+        "    severity: page\n", "    severity: ticket\n")}))
+    dev = rendered(cat, "dev")["alertmanager/alertmanager.yaml"]
+    assert [r["receiver"] for r in dev["route"]["routes"][0]["routes"]] == ["team-slack"]
+    assert [r["name"] for r in dev["receivers"]] == ["null", "team-slack"]
+    prod = rendered(cat, "prod")["alertmanager/alertmanager.yaml"]
+    assert [r["receiver"] for r in prod["route"]["routes"][0]["routes"]] == ["team-pager", "team-slack"]
+
+
+def test_an_outage_alert_inhibits_the_symptoms_it_explains(make_catalog):
+    service = SERVICE + "    inhibits: {alerts: all}\n"
+    cfg = rendered(load_catalog(make_catalog({"_defaults.yaml": DEFAULTS, "svc.yaml": service})), "prod")[
+        "alertmanager/alertmanager.yaml"]
+    assert cfg["inhibit_rules"][-1] == {
+        "source_matchers": ['alertname="MetricsGone"', 'service="svc"'],
+        "target_matchers": ['alertname=~"DepthHigh|DepthCritical"', 'service="svc"'], "equal": ["env", "service"]}
+
+
+def test_routing_tests_name_each_alert_with_its_labels_and_receiver():
+    tests = rendered(load_catalog(CATALOG), "prod")["alertmanager/routing-tests.yaml"]["tests"]
+    by = {t["alert"]: t for t in tests}
+    assert by["RLFeedbackQueueDepthHigh"]["receivers"] == ["ml-routing-support"]
+    assert by["RLFeedbackQueueDepthCritical"]["receivers"] == ["ml-infrastructure-pagerduty"]
+    assert by["RLFeedbackQueueDepthCritical"]["labels"]["alertname"] == "RLFeedbackQueueDepthCritical"
+    # seed 001: Alertmanager is queried for alertname=~"MLModel.*"; every such alert is routed to the team
+    ml = [t for t in tests if t["alert"].startswith("MLModel")]
+    assert len(ml) == 5 and {t["receivers"][0] for t in ml} == {"neural-hive-ml", "neural-hive-oncall"}
+    assert not any(t["alert"].startswith("Pilot") for t in tests)  # CloudWatch alarms notify SNS directly
+
+
+def test_without_an_alertmanager_section_nothing_is_rendered_and_routing_stays_labels(make_catalog):
+    cat = load_catalog(make_catalog({"svc.yaml": SERVICE.replace("team-pager", "anything")}))
+    assert not any(p.startswith("alertmanager/") for p in rendered(cat, "prod"))
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+
+
+def test_an_undeclared_receiver_is_an_error(make_catalog):
+    ps = problems(make_catalog, service=SERVICE.replace("ticket: team-slack", "ticket: team-jira"))
+    assert len(ps) == 1 and "svc.yaml:4: routing.ticket: receiver 'team-jira' is not declared" in ps[0], ps
+    assert "declared: team-pager, team-slack" in ps[0]
+
+
+def test_a_route_no_alert_can_reach_is_an_error(make_catalog):
+    ps = problems(make_catalog, service=SERVICE.replace("{page: team-pager,", "{page: team-pager, warning: team-slack,"))
+    assert len(ps) == 1 and "routing.warning: no alert of this service has severity 'warning' in any environment" in ps[0]
+
+
+@pytest.mark.parametrize("field, inline, path", [
+    ("slack", '{channel: "#team", api_url: "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"}',
+     "alertmanager.receivers.team-slack.slack.api_url"),
+    ("pagerduty", "{routing_key: 0123456789abcdef0123456789abcdef}", "alertmanager.receivers.team-slack.pagerduty.routing_key"),
+    ("webhook", "{url: 'https://hooks.example.com/x?token=s3cr3t'}", "alertmanager.receivers.team-slack.webhook.url"),
+    ("webhook", "{url: 'https://user:pw@hooks.example.com/x'}", "alertmanager.receivers.team-slack.webhook.url"),
+    ("webhook", "{url: 'https://hooks.example.com/T0A1B2C3D4E5F6G7H8I9J0'}", "alertmanager.receivers.team-slack.webhook.url"),
+])
+def test_an_inlined_secret_is_an_error_naming_file_and_path(make_catalog, field, inline, path):
+    defaults = DEFAULTS.replace('slack: {channel: "#team", api_url: {secret: {name: am-slack, key: team}}}',
+                                f"{field}: {inline}")
+    ps = problems(make_catalog, defaults=defaults)
+    assert len(ps) == 1, ps
+    assert f"_defaults.yaml:7: {path}: " in ps[0], ps
+    assert ("never written into the catalog" in ps[0]) or ("credential" in ps[0]) or ("token" in ps[0])
+
+
+def test_an_inhibition_of_its_own_source_is_an_error(make_catalog):
+    ps = problems(make_catalog, service=SERVICE + "    inhibits: {alerts: [MetricsGone]}\n")
+    assert len(ps) == 1 and "monitors[1].inhibits.alerts[0]: an inhibition would silence its own source" in ps[0], ps
+
+
+def test_inhibitions_that_silence_each_other_are_an_error(make_catalog):
+    service = SERVICE.replace("      - {alert: DepthHigh", "    inhibits: {alerts: [MetricsGone]}\n    levels:\n"
+                              "      - {alert: DepthHigh").replace("    levels:\n    inhibits", "    inhibits")
+    service = service.replace("    levels:\n    levels:\n", "    levels:\n") + "    inhibits: {alerts: [DepthHigh]}\n"
+    ps = problems(make_catalog, service=service)
+    assert any("would silence its own source in dev: " in p and "DepthHigh -> MetricsGone -> DepthHigh" in p
+               for p in ps), ps
+
+
+def test_an_unknown_inhibited_alert_is_an_error(make_catalog):
+    ps = problems(make_catalog, service=SERVICE + "    inhibits: {alerts: [DepthHgh]}\n")
+    assert len(ps) == 1 and "unknown alert 'DepthHgh'" in ps[0], ps
+
+
+def test_a_cloudwatch_service_routes_to_sns_receivers_only(make_catalog):
+    cw = """\
+service: cw
+team: ml
+source: {type: cloudwatch, namespace: App, region: us-east-1}
+routing: {warning: team-slack}
+metrics:
+  score: {type: gauge, cloudwatch: {statistic: Average}}
+monitors:
+  - {name: ScoreLow, kind: threshold, metric: score, op: below, threshold: 0.5, for: 5m, severity: warning}
+"""
+    root = make_catalog({"_defaults.yaml": DEFAULTS, "cw.yaml": cw})
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(root)
+    assert any("routing.warning: CloudWatch alarms notify SNS topics" in str(p) for p in exc.value.problems)
+
+
+# ---------------------------------------------------------------------------------------------- amtool (slow)
+
+
+@pytest.fixture(scope="module")
+def seed_renders(tmp_path_factory):
+    cat = load_catalog(CATALOG)
+    out = {}
+    for env in cat.defaults.environments:
+        d = tmp_path_factory.mktemp(env) / "out"
+        write_atomic(serialize_all(render(cat, env)), d)
+        out[env] = d
+    return cat, out
+
+
+@pytest.mark.slow
+@requires_amtool
+def test_amtool_accepts_the_config_and_routes_every_alert_to_its_receiver(seed_renders):
+    from generators.alertmanager.verify import alertmanager_step
+
+    cat, out = seed_renders
+    for env, d in out.items():
+        assert alertmanager_step(d, cat, env) == []
+        r = subprocess.run(["amtool", "check-config", str(d / "alertmanager" / "alertmanager.yaml")],
+                           capture_output=True, text=True)
+        assert r.returncode == 0 and "4 inhibit rules" in r.stdout or "3 inhibit rules" in r.stdout, r.stdout
+
+
+@pytest.mark.slow
+@requires_amtool
+def test_the_step_fails_when_the_route_tree_sends_an_alert_elsewhere(seed_renders, tmp_path):
+    from generators.alertmanager.verify import alertmanager_step
+
+    cat, out = seed_renders
+    d = tmp_path / "out"
+    shutil.copytree(out["prod"], d)
+    cfg_path = d / "alertmanager" / "alertmanager.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    for svc in cfg["route"]["routes"]:
+        for r in svc["routes"]:
+            if r["receiver"] == "ml-routing-support":
+                r["receiver"] = "ml-infrastructure-pagerduty"  # tickets now page
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    failures = alertmanager_step(d, cat, "prod")
+    assert any("RLFeedbackQueueDepthHigh: routed to ml-infrastructure-pagerduty, the catalog names "
+               "ml-routing-support" in f for f in failures), failures
+    assert any("the route to ml-routing-support" not in f for f in failures)
+    # a broken file: amtool's own parser is the oracle
+    bad = copy.deepcopy(cfg)
+    bad["route"]["routes"][0]["routes"][0]["group_wait"] = "soon"
+    cfg_path.write_text(yaml.safe_dump(bad))
+    assert alertmanager_step(d, cat, "prod")[0].startswith("amtool check-config alertmanager/alertmanager.yaml (prod)")
+
+
+@pytest.mark.slow
+@requires_amtool
+def test_the_step_fails_on_a_route_no_alert_reaches_and_on_a_missing_test(seed_renders, tmp_path):
+    from generators.alertmanager.verify import alertmanager_step
+
+    cat, out = seed_renders
+    d = tmp_path / "out"
+    shutil.copytree(out["prod"], d)
+    cfg_path = d / "alertmanager" / "alertmanager.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["route"]["routes"][0]["routes"].append({"matchers": ['severity="critical"'], "receiver": "neural-hive-ml"})
+    cfg["route"]["routes"][0]["routes"][0]["receiver"] = "neural-hive-oncall"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    tests_path = d / "alertmanager" / "routing-tests.yaml"
+    tests = yaml.safe_load(tests_path.read_text())
+    tests["tests"] = [t for t in tests["tests"] if t["alert"] != "RLFeedbackQueueDepthHigh"]
+    tests_path.write_text(yaml.safe_dump(tests))
+    failures = alertmanager_step(d, cat, "prod")
+    assert any("no routing test for alert RLFeedbackQueueDepthHigh" in f for f in failures), failures
+    assert any("route.routes[0].routes[1] (to neural-hive-ml) is reached by no alert" in f for f in failures), failures
