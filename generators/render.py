@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
@@ -114,34 +112,10 @@ def serialize_all(artifacts: list[Artifact]) -> dict[str, bytes]:
         return {a.path: a.serialize() for a in artifacts}
 
 
-def write_atomic(files: dict[str, bytes], out_dir: str | os.PathLike) -> None:
-    """Replace ``out_dir`` with exactly ``files``, all or nothing.
+def write_atomic(files: dict[str, bytes], out_dir: str | os.PathLike, *, protect: tuple = (),
+                 keep_existing: bool = False, label: str = "--out") -> Path:
+    """Replace ``out_dir`` with exactly ``files``, all or nothing, refusing to replace anything that is not
+    mlmon's: :func:`generators.output.write_tree` (the one writer of every ``--out``)."""
+    from .output import write_tree
 
-    Everything is written into a sibling temporary directory first; only then is the old directory
-    moved aside and the new one renamed into place. A failure at any point leaves ``out_dir`` as it was.
-    """
-    out = Path(out_dir).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        for rel, data in files.items():
-            target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        if out.exists():
-            if not out.is_dir():
-                raise NotADirectoryError(f"{out} exists and is not a directory")
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            old.rmdir()
-            os.rename(out, old)
-            try:
-                os.rename(tmp, out)
-            except OSError:
-                os.rename(old, out)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return write_tree(files, out_dir, protect=protect, keep_existing=keep_existing, label=label)

@@ -65,12 +65,23 @@ def test_two_renders_are_byte_identical(cli, tmp_path):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
 
 
-def test_render_replaces_stale_files(cli, tmp_path):
+def test_render_replaces_stale_files_of_a_previous_output(cli, tmp_path):
+    from generators.output import write_tree
+
+    out = tmp_path / "out"
+    write_tree({"prometheus/gone.rules.yaml": b"a service since removed\n"}, out)  # a previous mlmon output
+    assert cli("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(out)).code == 0
+    assert not (out / "prometheus" / "gone.rules.yaml").exists()
+    assert (out / "prometheus" / "rl-feedback-loop.rules.yaml").is_file()
+
+
+def test_render_refuses_a_folder_that_is_not_its_own(cli, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    assert cli("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(out)).code == 0
-    assert not (out / "stale.txt").exists()
+    r = cli("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(out))
+    assert r.code == 2 and "not an mlmon output" in r.err and str(out) in r.err
+    assert (out / "stale.txt").read_text() == "old"
 
 
 def test_failed_render_leaves_out_dir_untouched(cli, tmp_path, make_catalog):
@@ -84,32 +95,6 @@ def test_failed_render_leaves_out_dir_untouched(cli, tmp_path, make_catalog):
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
-
-
-def test_write_atomic_failure_midway_keeps_old_tree(tmp_path, monkeypatch):
-    from generators import render as render_mod
-
-    out = tmp_path / "out"
-    render_mod.write_atomic({"a.txt": b"old"}, out)
-
-    class Boom(bytes):
-        pass
-
-    real = render_mod.Path.write_bytes
-    calls = {"n": 0}
-
-    def flaky(self, data):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError("disk full")
-        return real(self, data)
-
-    monkeypatch.setattr(render_mod.Path, "write_bytes", flaky)
-    with pytest.raises(OSError):
-        render_mod.write_atomic({"a.txt": b"new", "b.txt": b"new"}, out)
-    monkeypatch.undo()
-    assert (out / "a.txt").read_bytes() == b"old" and not (out / "b.txt").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_render_single_service_keeps_others(cli, tmp_path):

@@ -1,7 +1,9 @@
 """The ``mlmon`` command line. One module per command (Sloth style); each defines ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``.
 
-Exit codes: 0 ok, 1 a check failed, 2 bad usage or an invalid catalog. User errors never print a traceback
+Exit codes: 0 ok, 1 a check failed or a file could not be read or written (disk full, read-only, permission
+denied: the message names the path), 2 bad usage, an invalid catalog or an ``--out`` mlmon may not replace;
+70 only for an mlmon bug. User errors never print a traceback
 (set ``MLMON_DEBUG=1`` to see one for an internal error).
 """
 
@@ -35,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mlmon",
         description="Monitoring-as-code for ML services: one reviewed catalog (alerts/*.yaml) rendered into "
                     "Prometheus rules, promtool tests, Kubernetes manifests, Grafana dashboards and CloudWatch alarms.",
-        epilog="Exit codes: 0 ok, 1 check failed, 2 bad usage or invalid catalog. "
+        epilog="Exit codes: 0 ok, 1 check failed or a file could not be read or written, 2 bad usage, invalid "
+               "catalog or an --out mlmon may not replace, 70 an mlmon bug. "
                "Run 'mlmon COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"mlmon {__version__}")
@@ -58,6 +61,15 @@ def load(args):
     return load_catalog(args.catalog)
 
 
+def protected(catalog) -> tuple[str, ...]:
+    """What an ``--out`` may never replace, contain or sit inside: the catalog directory, its dashboards and
+    hand-written runbooks (:func:`generators.output.write_tree`)."""
+    from ..grafana.sources import dashboards_dir
+    from ..handwritten_runbooks import handwritten_dir
+
+    return (str(catalog.root), str(dashboards_dir(catalog.root)), str(handwritten_dir(catalog)))
+
+
 def check_env(catalog, env: str | None) -> list[str]:
     envs = list(catalog.defaults.environments)
     if env is None:
@@ -78,6 +90,8 @@ def check_services(catalog, names: list[str] | None) -> list[str] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..output import OutputFailed, OutputRefused
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -85,9 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogError as exc:
         print(exc.format(), file=sys.stderr)
         return EXIT_USAGE
-    except UsageError as exc:
+    except (UsageError, OutputRefused) as exc:
         print(f"mlmon: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OutputFailed as exc:
+        print(f"mlmon: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # the environment, not mlmon: a path that cannot be read or written
+        where = exc.filename if exc.filename is not None else "a file"
+        print(f"mlmon: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

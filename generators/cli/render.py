@@ -1,8 +1,11 @@
 """Render the catalog for one environment into DIR: prometheus/, kubernetes/, grafana/, cloudwatch/.
 
-The write is atomic: everything is rendered and validated first, then DIR is replaced in one rename.
-A failed run leaves an existing DIR exactly as it was. Without --service, DIR ends up holding exactly
-the rendered files; with --service, other services' files already in DIR are kept.
+The write is atomic: everything is rendered and validated first, then DIR is swapped in one atomic exchange.
+A failed run leaves an existing DIR exactly as it was. DIR must be absent, empty or a previous mlmon output
+(it holds .mlmon-manifest.json, listing every file mlmon wrote): anything else, the catalog, a git work
+tree's root, $HOME, / or the current directory is refused (exit 2) and nothing is touched. Without
+--service, DIR ends up holding exactly the rendered files; with --service, other services' files already in
+DIR are kept. A symlink DIR writes into its target (the link is kept).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import EXIT_OK, UsageError, check_env, check_services, load
+from . import EXIT_OK, check_env, check_services, load, protected
 
 HELP = "render rules, tests, manifests and dashboards for one environment"
 
@@ -30,12 +33,6 @@ def run(args) -> int:
     services = check_services(catalog, args.service)
     files = serialize_all(render(catalog, env, services))
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
-    if services and out.is_dir():
-        kept = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-        kept.update(files)
-        files = kept
-    write_atomic(files, out)
+    write_atomic(files, out, protect=protected(catalog), keep_existing=bool(services))
     print(f"rendered {len(files)} files for {env} into {out}", file=sys.stderr)
     return EXIT_OK

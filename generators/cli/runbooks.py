@@ -3,7 +3,8 @@
 --out DIR writes DIR/<service>/<AlertName>.md (the page every rule's runbook_url points at: publish DIR at
 the catalog's runbook_base) and DIR/README.md, an index. Pages state each alert's severity, exact condition
 and duration per environment, dashboard, remediation commands and escalation, all from the catalog.
-The write is atomic: DIR ends up holding exactly the generated pages.
+The write is atomic: DIR ends up holding exactly the generated pages. DIR must be absent, empty or a previous
+mlmon output (`mlmon render --out` has the same rules): hand-written runbooks are never replaced.
 
 --update rewrites, in place, the sections between `<!-- mlmon:begin AlertName [part] -->` and
 `<!-- mlmon:end -->` in the hand-written runbooks (default docs/runbooks/, setting runbooks.handwritten in
@@ -15,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import EXIT_FAILED, EXIT_OK, UsageError, check_env, load
+from . import EXIT_FAILED, EXIT_OK, UsageError, check_env, load, protected
 
 HELP = "write a runbook page per alert; refresh generated sections of hand-written runbooks"
 
@@ -50,10 +51,8 @@ def run(args) -> int:
         rc = _handwritten(catalog, args, runbooks, handwritten_runbooks)
     if args.out:
         out = Path(args.out)
-        if out.exists() and not out.is_dir():
-            raise UsageError(f"--out {out} exists and is not a directory")
         pages = runbooks.pages(catalog, envs or None)
-        write_atomic({p: t.encode() for p, t in pages.items()}, out)
+        write_atomic({p: t.encode() for p, t in pages.items()}, out, protect=protected(catalog))
         print(f"wrote {len(pages) - 1} runbook pages into {out}", file=sys.stderr)
     return rc
 
