@@ -241,6 +241,22 @@ def escalation(index: Index, alert: str) -> str:
             continue
         where = "" if len(envs) == len(index.envs) else f" (in {_envs(envs)})"
         lines += [f"If it gets worse, it escalates to{where}:", ""] + [f"- {i}" for i in items] + [""]
+
+    def silenced(v: EnvView) -> tuple[str, ...]:
+        from .alertmanager.routes import inhibitions, routed
+
+        am = v.rs.defaults.alertmanager
+        if am is None or not routed(v.rs):
+            return ()
+        return tuple(f"`{src}` (same {', '.join(inh.equal)})" for inh in inhibitions(v.rs, am)
+                     if alert in inh.targets for src in inh.sources)
+
+    for items, envs in _grouped(views, silenced):
+        if not items:
+            continue
+        where = "" if len(envs) == len(index.envs) else f" (in {_envs(envs)})"
+        lines += [f"It is silenced (Alertmanager inhibition) while one of these fires{where}:", ""] + \
+            [f"- {i}" for i in items] + [""]
     routes = ", ".join(f"{sev} -> {recv}" for sev, recv in sorted(svc.routing.items(), key=lambda kv: rank[kv[0]]))
     lines.append(f"Owning team: `{svc.team}`. Service routing: {routes or 'none declared'}.")
     return "\n".join(lines).rstrip() + "\n"

@@ -430,3 +430,67 @@ def test_thresholds_show_each_alerts_receiver(cli):
     assert rows["RLFeedbackQueueDepthCritical"]["receiver"] == "ml-infrastructure-pagerduty"
     assert rows["PilotClassificationAccuracyLow"]["receiver"] == "boltit-ml-warning"
     assert rows["ReasoningEvaluationScoreLow"]["receiver"] == "ml-engineering-slack"
+
+
+# ---------------------------------------------------------------------------------------------- property
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SEVS = ("info", "ticket", "warning", "critical", "page")
+
+
+@st.composite
+def routed_catalogs(draw):
+    """1-3 services, each with 1-3 monitors of 1-3 levels at random severities (per environment), and a routing
+    entry for a random subset of the severities its alerts have."""
+    services, expect = {}, {}
+    for s in range(draw(st.integers(1, 3))):
+        name = f"svc{s}"
+        monitors, used = [], set()
+        for m in range(draw(st.integers(1, 3))):
+            levels = []
+            for lv in range(draw(st.integers(1, 3))):
+                sev, dev = draw(st.sampled_from(SEVS)), draw(st.sampled_from(SEVS))
+                used.update((sev, dev))
+                levels.append(f"      - {{alert: S{s}M{m}L{lv}, threshold: {lv + 1}, for: 5m, severity: {sev}, "
+                              f"overrides: {{dev: {{severity: {dev}}}}}}}")
+            monitors.append(f"  - name: S{s}M{m}\n    kind: threshold\n    metric: depth\n    levels:\n"
+                            + "\n".join(levels))
+        routed = draw(st.lists(st.sampled_from(sorted(used)), unique=True))
+        routing = {sev: draw(st.sampled_from(("r-a", "r-b", "r-c"))) for sev in routed}
+        expect[name] = routing
+        services[f"{name}.yaml"] = (f"service: {name}\nteam: t{s % 2}\nnamespace: ns{s}\nrouting: {routing}\n"
+                                    "metrics:\n  depth: {type: gauge}\nmonitors:\n" + "\n".join(monitors) + "\n")
+    default = draw(st.sampled_from((None, "r-c")))
+    receivers = "".join(f"    {r}:\n      webhook: {{url: 'http://{r}.example.com/hook'}}\n" for r in ("r-a", "r-b", "r-c"))
+    services["_defaults.yaml"] = ("environments: [dev, prod]\nalertmanager:\n"
+                                  + (f"  default_receiver: {default}\n" if default else "") + "  receivers:\n" + receivers)
+    return services, expect, default or "null"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(routed_catalogs())
+def test_every_alert_reaches_exactly_the_receiver_its_routing_names(case):
+    """Reference model: routing[severity] else the default receiver, per environment; read from the rendered
+    rules' labels and walked through the rendered tree (verify.leaf_of, Alertmanager's first-match walk)."""
+    from generators.alertmanager.verify import leaf_of, leaves
+
+    texts, expect, default = case
+    cat = load_catalog("alerts", texts=texts)
+    for env in ("dev", "prod"):
+        files = rendered(cat, env)
+        root = files["alertmanager/alertmanager.yaml"]["route"]
+        leaf_receiver = dict(leaves(root))
+        reached = set()
+        for path, content in files.items():
+            if not path.endswith(".rules.yaml"):
+                continue
+            for g in content["groups"]:
+                for r in g["rules"]:
+                    labels = {"alertname": r["alert"], **r["labels"]}
+                    leaf = leaf_of(root, labels)
+                    got = leaf_receiver.get(leaf, root["receiver"]) if leaf else root["receiver"]
+                    assert got == expect[labels["service"]].get(labels["severity"], default), (env, labels)
+                    reached.add(leaf)
+        assert set(leaf_receiver) <= reached  # no route is rendered that no alert reaches

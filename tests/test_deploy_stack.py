@@ -742,3 +742,21 @@ def test_an_unknown_alertmanager_form_is_a_clear_stack_config_error():
     with pytest.raises(StackConfigError) as exc:
         parse({"mlmon:environment": "prod", "mlmon:alertmanager": '{"form": "helm"}'})
     assert exc.value.problems[0][0] == "mlmon:alertmanager.form"
+
+
+def test_the_alertmanager_config_follows_the_namespace_move_and_the_catalogs_names(runs):
+    """relabel: shop moves to shop-dev in dev; its AlertmanagerConfig, and the namespace label of its alerts that
+    the operator's namespace matcher reads, move with it; the Secret of the secret form is the catalog's."""
+    (dev, _), (prod, _) = runs["relabel-dev"], runs["relabel-prod"]
+    (amc,) = [r.plain_inputs() for r in dev.of_type(KUBE_TOKENS["AlertmanagerConfig"])]
+    assert amc["metadata"]["namespace"] == "shop-dev" and amc["metadata"]["labels"]["alertmanager"] == "shop"
+    (rule,) = [r.plain_inputs() for r in dev.of_type(KUBE_TOKENS["PrometheusRule"])]
+    labels = [r["labels"] for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    assert labels and all(lab["namespace"] == "shop-dev" for lab in labels)
+    assert all(lab.get("receiver") == ("shop-slack" if lab["severity"] == "warning" else None) for lab in labels)
+    (prod_amc,) = [r.plain_inputs() for r in prod.of_type(KUBE_TOKENS["AlertmanagerConfig"])]
+    assert prod_amc["metadata"]["namespace"] == "shop"
+    run = run_stack("prod", RELABEL, overrides={"mlmon:alertmanager": {"form": "secret"}})
+    (secret,) = [r.plain_inputs() for r in run.of_type(KUBE_TOKENS["Secret"])]
+    assert (secret["metadata"]["namespace"], secret["metadata"]["name"]) == ("grafana", "shop-alertmanager")
+    assert "api_url_file: /etc/alertmanager/secrets/shop-alerting/slack-url" in secret["stringData"]["alertmanager.yaml"]
