@@ -494,3 +494,33 @@ def test_every_alert_reaches_exactly_the_receiver_its_routing_names(case):
                     assert got == expect[labels["service"]].get(labels["severity"], default), (env, labels)
                     reached.add(leaf)
         assert set(leaf_receiver) <= reached  # no route is rendered that no alert reaches
+
+
+@pytest.mark.parametrize("extra, where, message", [
+    ("  default_receiver: sre\n", "_defaults.yaml:3: alertmanager.default_receiver: ",
+     "'sre' is not a declared receiver (alertmanager.receivers: team-pager, team-slack)"),
+    ("  routing: {ticket: {active_time_intervals: [office]}}\n", "_defaults.yaml:3: alertmanager.routing: ",
+     "ticket.active_time_intervals names 'office', which is not in time_intervals (none declared)"),
+    ("  time_intervals: {office: [{weekdays: [monday], location: Europe/Berlin}]}\n",
+     "alertmanager.time_intervals.office[0].location: ", "expected 'UTC'"),
+    ("    'null':\n      webhook: {url: 'http://x.example.com/'}\n", "alertmanager.receivers: ",
+     "`null` is the built-in receiver"),
+    ("    team-sns:\n      sns: {topic_arn: 'arn:aws:sns:us-east-1:12345:x'}\n",
+     "alertmanager.receivers.team-sns.sns.topic_arn: ", "should match pattern"),
+    ("    team-none: {description: nothing}\n", "alertmanager.receivers.team-none: ", "needs at least one integration"),
+    ("    team-pd2:\n      pagerduty: {}\n", "alertmanager.receivers.team-pd2.pagerduty: ",
+     "exactly one of `routing_key` (Events API v2) or `service_key`"),
+])
+def test_bad_alertmanager_settings_name_the_path(make_catalog, extra, where, message):
+    if extra.startswith("    "):
+        defaults = DEFAULTS + extra
+    else:
+        defaults = DEFAULTS.replace("  receivers:\n", extra + "  receivers:\n")
+    ps = problems(make_catalog, defaults=defaults)
+    assert any(where in p and message in p for p in ps), ps
+
+
+def test_an_sns_receiver_without_topic_cannot_route_prometheus_alerts(make_catalog):
+    defaults = DEFAULTS + "    team-sns:\n      sns: {}\n"
+    ps = problems(make_catalog, defaults=defaults, service=SERVICE.replace("ticket: team-slack", "ticket: team-sns"))
+    assert len(ps) == 1 and "routing.ticket: receiver 'team-sns': sns[0] has no topic_arn" in ps[0], ps

@@ -14,7 +14,7 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..types import AlertName, DnsName, LabelName, Seconds, Severity, Strict
 
@@ -243,9 +243,9 @@ class AlertmanagerSettings(Strict):
     ``Alertmanager.spec.secrets`` there)."""
     resolve_timeout: Seconds | None = None
     group_by: tuple[str, ...] = DEFAULT_GROUP_BY
+    time_intervals: dict[DnsName, tuple[TimeInterval, ...]] = Field(default_factory=dict)
     routing: dict[Severity, RouteSettings] = Field(default_factory=dict)
     """Per severity: grouping and timing (over :data:`DEFAULT_ROUTING`)."""
-    time_intervals: dict[DnsName, tuple[TimeInterval, ...]] = Field(default_factory=dict)
     inhibit_levels: bool = True
     """A monitor's stronger alert (a later level, the fast burn) silences its weaker ones for the same series."""
     inhibit_equal: tuple[LabelName, ...] = DEFAULT_INHIBIT_EQUAL
@@ -258,22 +258,35 @@ class AlertmanagerSettings(Strict):
     config_labels: dict[str, str] = Field(default_factory=lambda: {"alertmanagerConfig": "mlmon"})
     """Labels on every AlertmanagerConfig (what ``Alertmanager.spec.alertmanagerConfigSelector`` selects)."""
 
-    @model_validator(mode="after")
-    def _names(self):
+    @field_validator("receivers")
+    @classmethod
+    def _null_reserved(cls, v):
+        if "null" in v:
+            raise ValueError("`null` is the built-in receiver that notifies nobody; give yours another name")
+        return v
+
+    @field_validator("default_receiver")
+    @classmethod
+    def _default_declared(cls, v, info):
+        if v is not None and v not in (info.data.get("receivers") or {}):
+            raise ValueError(f"{v!r} is not a declared receiver (alertmanager.receivers: "
+                             f"{', '.join(sorted(info.data.get('receivers') or {})) or 'none'})")
+        return v
+
+    @field_validator("routing")
+    @classmethod
+    def _intervals_declared(cls, v, info):
+        declared = info.data.get("time_intervals") or {}
         problems = []
-        for sev, rs in self.routing.items():
+        for sev, rs in v.items():
             for field in ("active_time_intervals", "mute_time_intervals"):
                 for name in getattr(rs, field) or ():
-                    if name not in self.time_intervals:
-                        problems.append(f"routing.{sev}.{field} names {name!r}, which is not in time_intervals "
-                                        f"({', '.join(self.time_intervals) or 'none declared'})")
-        if self.default_receiver is not None and self.default_receiver not in self.receivers:
-            problems.append(f"default_receiver {self.default_receiver!r} is not a declared receiver")
-        if "null" in self.receivers:
-            problems.append("`null` is the built-in receiver that notifies nobody; give yours another name")
+                    if name not in declared:
+                        problems.append(f"{sev}.{field} names {name!r}, which is not in time_intervals "
+                                        f"({', '.join(declared) or 'none declared'})")
         if problems:
             raise ValueError("; ".join(problems))
-        return self
+        return v
 
 
 class Inhibits(Strict):

@@ -149,7 +149,7 @@ def _plan_kubernetes(cfg: StackConfig, p: Plan, a) -> None:
 
 def _plan_alertmanager(cfg: StackConfig, p: Plan, a, secret: tuple[str, str] | None) -> None:
     """``alertmanager/alertmanager.yaml`` as the configuration Secret of an Alertmanager the stack owns."""
-    from ..names import ALERTMANAGER_CONFIG_KEY, MANAGED_BY
+    from ..names import ALERTMANAGER_CONFIG_KEY, kubernetes_labels
 
     if a.path == ALERTMANAGER_TESTS:
         p.skipped.append((a.path, "routing tests: run by mlmon check (amtool)"))
@@ -169,8 +169,7 @@ def _plan_alertmanager(cfg: StackConfig, p: Plan, a, secret: tuple[str, str] | N
     name, namespace = secret
     manifest = {"apiVersion": "v1", "kind": "Secret",
                 "metadata": {"name": name, "namespace": namespace,
-                             "labels": {"app.kubernetes.io/name": "alertmanager",
-                                        "app.kubernetes.io/managed-by": MANAGED_BY, "mlmon.io/env": cfg.environment}},
+                             "labels": kubernetes_labels("alertmanager", cfg.environment, name, "config")},
                 "type": "Opaque", "stringData": {ALERTMANAGER_CONFIG_KEY: a.serialize().decode()}}
     p.service(a.service).kube.append(mapping.kube_object(manifest, a.path))
 
