@@ -276,8 +276,9 @@ def test_the_step_fails_when_the_route_tree_sends_an_alert_elsewhere(seed_render
                 r["receiver"] = "ml-infrastructure-pagerduty"  # tickets now page
     cfg_path.write_text(yaml.safe_dump(cfg))
     failures = alertmanager_step(d, cat, "prod")
-    assert any("RLFeedbackQueueDepthHigh: routed to ml-infrastructure-pagerduty, the catalog names "
-               "ml-routing-support" in f for f in failures), failures
+    wrong = [f for f in failures if "routed to ml-infrastructure-pagerduty, the catalog names ml-routing-support" in f]
+    assert len(wrong) == 1 and "RLFeedbackQueueDepthHigh" in wrong[0], failures  # one class: every rl ticket
+    assert all(a in wrong[0] for a in ("RLFeedbackSuccessRateLow", "RLFeedbackBatchLatencyHigh")), wrong
     assert any("the route to ml-routing-support" not in f for f in failures)
     # a broken file: amtool's own parser is the oracle
     bad = copy.deepcopy(cfg)

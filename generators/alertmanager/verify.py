@@ -3,14 +3,15 @@
 1. ``amtool check-config alertmanager/alertmanager.yaml`` (Alertmanager's parser and validation);
 2. the routing tests cover every alert of the rendered rule files with the labels the rules give it, and name
    the receiver the catalog's ``routing`` gives its service and severity (else the default receiver);
-3. each test runs as ``amtool config routes test --verify.receivers=<receivers> <labels>`` (in parallel: one
-   short process per alert);
+3. each test runs as ``amtool config routes test --verify.receivers=<receivers> <labels>`` (in parallel; once per
+   class of alerts equal on every label a matcher of the tree reads, since routing reads nothing else);
 4. every leaf route is reached by at least one alert (a route no alert can reach is an error; Alertmanager's
    first-match walk over the matchers, read here independently of the generator).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -31,13 +32,17 @@ def _amtool() -> str:
     return amtool
 
 
-def _rule_alerts(out: Path) -> dict[str, dict]:
-    """alert name -> labels (with alertname), from every rendered Prometheus rule file."""
+def _load(path: Path):
     import yaml
 
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _rule_alerts(out: Path) -> dict[str, dict]:
+    """alert name -> labels (with alertname), from every rendered Prometheus rule file."""
     alerts = {}
     for f in sorted((out / "prometheus").glob("*.rules.yaml")) if (out / "prometheus").is_dir() else []:
-        for g in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("groups", []):
+        for g in (_load(f) or {}).get("groups", []):
             for r in g.get("rules", []):
                 if "alert" in r:
                     alerts[r["alert"]] = {"alertname": r["alert"], **(r.get("labels") or {})}
@@ -66,18 +71,41 @@ def _route_test(amtool: str, config: Path, case: dict) -> str | None:
 _MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$')
 
 
+@functools.lru_cache(maxsize=None)
+def _parse(matcher: str) -> tuple[str, str, str] | None:
+    g = _MATCHER.match(matcher)
+    return None if g is None else (g.group(1), g.group(2), re.sub(r"\\(.)", r"\1", g.group(3)))
+
+
 def _matches(matchers: list[str], labels: dict) -> bool:
     for m in matchers:
-        g = _MATCHER.match(m)
-        if g is None:
+        parsed = _parse(m)
+        if parsed is None:
             return False
-        name, op, value = g.group(1), g.group(2), re.sub(r"\\(.)", r"\1", g.group(3))
+        name, op, value = parsed
         have = labels.get(name, "")
         ok = {"=": have == value, "!=": have != value,
               "=~": re.fullmatch(value, have) is not None, "!~": re.fullmatch(value, have) is None}[op]
         if not ok:
             return False
     return True
+
+
+def _matched_labels(route: dict) -> tuple[str, ...]:
+    """Every label name a matcher of the tree reads (sorted)."""
+    names: set[str] = set()
+
+    def walk(r):
+        for m in r.get("matchers") or []:
+            g = _MATCHER.match(m)
+            names.add(g.group(1) if g else m)
+        for key in ("match", "match_re"):
+            names.update((r.get(key) or {}).keys())
+        for c in r.get("routes") or []:
+            walk(c)
+
+    walk(route)
+    return tuple(sorted(names))
 
 
 def leaf_of(route: dict, labels: dict, path: tuple = ()) -> tuple | None:
@@ -99,8 +127,6 @@ def leaves(route: dict, path: tuple = ()) -> list[tuple[tuple, str]]:
 def alertmanager_step(out: Path, catalog, env: str) -> list[str]:
     if catalog is None or catalog.defaults.alertmanager is None:
         return []
-    import yaml
-
     amtool = _amtool()
     config = out / CONFIG_FILE
     if not config.is_file():
@@ -109,7 +135,7 @@ def alertmanager_step(out: Path, catalog, env: str) -> list[str]:
     if r.returncode != 0:
         return [f"amtool check-config {CONFIG_FILE} ({env}):\n{(r.stdout + r.stderr).strip()}"]
     failures = []
-    tests = yaml.safe_load((out / TESTS_FILE).read_text(encoding="utf-8")) if (out / TESTS_FILE).is_file() else {}
+    tests = _load(out / TESTS_FILE) if (out / TESTS_FILE).is_file() else {}
     cases = list((tests or {}).get("tests") or [])
     by_alert = {c["alert"]: c for c in cases}
     for name, labels in _rule_alerts(out).items():
@@ -124,11 +150,22 @@ def alertmanager_step(out: Path, catalog, env: str) -> list[str]:
         if case["receivers"] != expected:
             failures.append(f"{TESTS_FILE} ({env}): {name}: expects {case['receivers']}, the catalog routes it to "
                             f"{expected}")
+    root = _load(config)["route"]
+    # Alertmanager's routing reads only the labels its matchers name: cases equal on those labels and expecting
+    # the same receivers route alike, so amtool runs once per such class (a failure names every alert of it).
+    read = _matched_labels(root)
+    classes: dict[tuple, list[dict]] = {}
+    for c in cases:
+        key = (tuple((k, c["labels"].get(k)) for k in read), tuple(c["receivers"]))
+        classes.setdefault(key, []).append(c)
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        results = list(pool.map(lambda c: _route_test(amtool, config, c), cases))
-    failures.extend(f"amtool config routes test ({env}): {msg}" for msg in results if msg)
-    root = yaml.safe_load(config.read_text(encoding="utf-8"))["route"]
-    reached = {leaf_of(root, c["labels"]) for c in cases}
+        results = list(pool.map(lambda group: (_route_test(amtool, config, group[0]), group), classes.values()))
+    for msg, group in results:
+        if msg:
+            others = [c["alert"] for c in group[1:]]
+            failures.append(f"amtool config routes test ({env}): {msg}"
+                            + (f" (and {', '.join(others)}, routed alike)" if others else ""))
+    reached = {leaf_of(root, group[0]["labels"]) for group in classes.values()}  # a class routes alike
     for path, recv in leaves(root):
         if path not in reached:
             where = "route" + "".join(f".routes[{i}]" for i in path)
