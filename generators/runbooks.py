@@ -220,6 +220,20 @@ def escalation(index: Index, alert: str) -> str:
     lines = ["| Environment | Severity | Notifies (receiver from `routing`) |", "|---|---|---|"]
     for v in views:
         receiver = v.rs.service.routing.get(v.alert.severity)
+        am = v.rs.defaults.alertmanager
+        if receiver and am is not None and v.rs.is_prometheus:
+            from .alertmanager.routes import route_settings
+
+            hours = route_settings(am, v.alert.severity).get("active_time_intervals")
+            if hours:
+                receiver += f" (only during {', '.join(hours)})"
+        elif receiver is None and am is not None and v.rs.is_prometheus:
+            from .alertmanager.routes import NULL_RECEIVER, default_receiver
+
+            fallback = default_receiver(am)
+            who = "nobody (the default receiver `null`" if fallback == NULL_RECEIVER else \
+                f"{fallback} (the default receiver"
+            receiver = f"{who}: {v.alert.severity} is not in the service routing)"
         lines.append(f"| {v.env} | {v.alert.severity} | "
                      f"{receiver or f'(no route for {v.alert.severity} in the service routing)'} |")
     lines.append("")
