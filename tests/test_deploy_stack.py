@@ -760,3 +760,19 @@ def test_the_alertmanager_config_follows_the_namespace_move_and_the_catalogs_nam
     (secret,) = [r.plain_inputs() for r in run.of_type(KUBE_TOKENS["Secret"])]
     assert (secret["metadata"]["namespace"], secret["metadata"]["name"]) == ("grafana", "shop-alertmanager")
     assert "api_url_file: /etc/alertmanager/secrets/shop-alerting/slack-url" in secret["stringData"]["alertmanager.yaml"]
+
+
+def test_a_routed_service_without_namespace_is_reported_as_not_routed_by_the_operator_form(tmp_path):
+    import shutil
+
+    cat = tmp_path / "alerts"
+    shutil.copytree(SEEDS / "alerts", cat)
+    (cat / "orphan.yaml").write_text(
+        "service: orphan\nteam: misc\nrouting: {warning: neural-hive-ml}\nmetrics:\n  score: {type: gauge}\n"
+        "monitors:\n  - {name: OrphanScoreLow, kind: threshold, metric: score, op: below, threshold: 0.5,"
+        " severity: warning}\n")
+    run = run_stack("prod", cat)
+    assert not any("orphan" in r.name for r in run.of_type(KUBE_TOKENS["AlertmanagerConfig"]))
+    notes = [s for s in run.outputs["skipped"] if "NOT ROUTED" in s]
+    assert len(notes) == 1 and "routes of orphan" in notes[0], run.outputs["skipped"]
+    assert not any("NOT ROUTED" in s for s in run_stack("prod").outputs["skipped"])

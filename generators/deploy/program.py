@@ -112,6 +112,7 @@ def plan(cfg: StackConfig, artifacts, folder_annotation: str = "grafana_folder",
         else:
             p.skipped.append((a.path, "no Grafana URL/token configured and no sidecar ConfigMap carries it: "
                                       "NOT DEPLOYED (configure mlmon:grafana.url and mlmon:grafanaToken)"))
+    _note_unrouted(cfg, p, artifacts)
     _check_topics(p)
     _check_unique(p)
     _check_composites(p)
@@ -145,6 +146,25 @@ def _plan_kubernetes(cfg: StackConfig, p: Plan, a) -> None:
         if obj.kind_name == "PrometheusRule":
             for group in (obj.args.get("spec") or {}).get("groups") or []:
                 sp.alerts.extend(r["alert"] for r in group.get("rules") or [] if "alert" in r)
+
+
+def _note_unrouted(cfg: StackConfig, p: Plan, artifacts) -> None:
+    """With the operator form, a service the Alertmanager configuration routes but that has no AlertmanagerConfig
+    (no namespace) is routed by nothing the stack deploys: say so (``mlmon plan`` shows it)."""
+    if cfg.alertmanager.form != "operator" or not cfg.deploys("kubernetes"):
+        return
+    config = next((a.content for a in artifacts if a.path == "alertmanager/alertmanager.yaml"), None)
+    if not isinstance(config, dict):
+        return
+    with_cr = {a.service for a in artifacts if a.path.startswith("kubernetes/") and a.multi
+               and any(isinstance(d, dict) and d.get("kind") == "AlertmanagerConfig" for d in a.content)}
+    for route in (config.get("route") or {}).get("routes") or []:
+        service = next((m.split("=", 1)[1].strip('"') for m in route.get("matchers") or []
+                        if m.startswith("service=")), None)
+        if service and service not in with_cr:
+            p.skipped.append((f"alertmanager/alertmanager.yaml routes of {service}",
+                              "the service has no namespace, so no AlertmanagerConfig: its alerts are NOT ROUTED by "
+                              "the operator form (give it a namespace, or use mlmon:alertmanager.form: secret)"))
 
 
 def _plan_alertmanager(cfg: StackConfig, p: Plan, a, secret: tuple[str, str] | None) -> None:
