@@ -86,6 +86,9 @@ def dir_texts(top: Path, commit: str, rel: str, rev: str, suffixes: tuple[str, .
         _mode, kind, oid = meta.split()
         if kind != "blob" or not name.endswith(suffixes):
             continue
+        if _mode == "120000":  # a symlink: its blob is the link's target path, not the file
+            raise CatalogError([Problem(f"{rev}:{rel}/{name}", "", "a symlink: at a git revision mlmon reads "
+                                        "only regular files (commit the file itself)")])
         blob = _git(["cat-file", "blob", oid], top)
         if blob.returncode != 0:  # pragma: no cover - ls-tree just listed it
             raise RevisionError(f"cannot read {rel}/{name} at {rev}: {blob.stderr.decode(errors='replace')}")
@@ -113,9 +116,10 @@ def load_at(catalog_dir: str | os.PathLike, rev: str, rendering: bool = False) -
     parent = Path(rel).parent.as_posix()
     where = "dashboards" if parent == "." else f"{parent}/dashboards"
     boards = dir_texts(top, commit, where, rev, (PATTERN.lstrip("*"),)) or {}
+    from .loader import display_name
+
     catalog = load_catalog(root, texts=texts, dashboards=boards)
-    checkout = Path(catalog_dir).as_posix()
-    files = {s: checkout + v[len(root):] if v.startswith(root) else v for s, v in catalog.files.items()}
+    files = {s: display_name(catalog_dir, Path(v).name) for s, v in catalog.files.items()}
     return catalog.model_copy(update={"files": files})
 
 

@@ -1,14 +1,20 @@
 """Load ``alerts/*.yaml`` into a :class:`~generators.model.Catalog`, reporting every problem at once.
 
 Files whose name starts with ``_`` hold catalog-wide settings (``_defaults.yaml``); every other
-``*.yaml``/``*.yml`` file is one service. Validation runs in two stages: the schema (pydantic, per file)
+``*.yaml``/``*.yml`` file is one service. Hidden files (``.foo.yaml``: editor backups and locks) are not
+loaded, and a warning names each; a ``*.yaml`` that cannot be read as a file (a dangling or looping symlink, a
+folder, a device) is an error, so a service never vanishes silently. YAML is read by
+:mod:`generators.yamlio` (bounded: size, values, depth; no merge keys, tags or recursive aliases). Validation runs in two stages: the schema (pydantic, per file)
 and then the cross-cutting checks in :mod:`generators.checks` (per catalog). Nothing is returned unless
 both pass; :class:`~generators.errors.CatalogError` carries every problem with file, path and line.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat as _stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import CatalogError, Problem, format_path
 from .model import Catalog, Defaults, Service
-from .yamlio import YamlSyntaxError, load_with_lines
+from .yamlio import CATALOG_LIMITS, YamlSyntaxError, load_with_lines
 
 DEFAULTS_FILE = "_defaults.yaml"
 
@@ -42,7 +48,57 @@ class SourceFile:
 
 
 def catalog_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    """The catalog files of ``root`` (no hidden file), sorted; see :func:`scan` for what is wrong with the rest."""
+    return scan(root)[0]
+
+
+def scan(root: Path) -> tuple[list[Path], list[Problem], list[str]]:
+    """``(files, problems, warnings)`` of the catalog directory: every ``*.yaml``/``*.yml`` that is a regular file
+    (or a symlink to one); a problem for each such name that is not (dangling or looping symlink, folder, device)
+    or is too large; a warning for each hidden one, which is not loaded."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    for p in sorted(root.iterdir()):
+        if p.suffix not in (".yaml", ".yml"):
+            if p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith("."):
+                warnings.append(f"{_rel(root, p.name)}: not loaded: a catalog file ends in .yaml or .yml (lower "
+                                "case); rename it to load it")
+            continue
+        rel = _rel(root, p.name)
+        if p.name.startswith("."):
+            warnings.append(f"{rel}: hidden file not loaded (an editor's backup or lock?); rename it without the "
+                            "leading '.' to make it part of the catalog, or delete it")
+            continue
+        try:
+            st = p.stat()
+        except OSError as exc:
+            what = "a looping symlink" if exc.errno == errno.ELOOP else (
+                f"a dangling symlink to {os.readlink(p)}" if p.is_symlink() else "unreadable")
+            problems.append(Problem(rel, "", f"cannot read the catalog file: it is {what} ({exc.strerror})"))
+            continue
+        if not _stat.S_ISREG(st.st_mode):
+            kind = "a folder" if _stat.S_ISDIR(st.st_mode) else "not a regular file"
+            problems.append(Problem(rel, "", f"cannot read the catalog file: it is {kind}; a *.yaml in the "
+                                    "catalog must be a service file"))
+            continue
+        if CATALOG_LIMITS.max_bytes is not None and st.st_size > CATALOG_LIMITS.max_bytes:
+            problems.append(Problem(rel, "", f"the file is {st.st_size} bytes; a catalog file may be at most "
+                                    f"{CATALOG_LIMITS.max_bytes} bytes"))
+            continue
+        files.append(p)
+    return files, problems, warnings
+
+
+def display_name(root: str | os.PathLike, name: str) -> str:
+    """How artifacts name a catalog file: relative to the catalog root's parent (``alerts/x.yaml``), the same
+    whether the catalog was given as ``alerts``, ``../repo/alerts`` or an absolute path. A catalog at a git
+    revision (``REV:path``) is named like its checkout."""
+    text = str(root)
+    if ":" in text and not os.path.isdir(text):
+        text = text.rpartition(":")[2] or "."
+    base = Path(os.path.abspath(text)).name
+    return f"{base}/{name}" if base else name
 
 
 def load_catalog(root: str | os.PathLike, *, texts: dict[str, str] | None = None,
@@ -61,11 +117,27 @@ def load_catalog(root: str | os.PathLike, *, texts: dict[str, str] | None = None
             raise CatalogError([Problem(str(root_path), "", "catalog directory not found "
                                         "(run from a checkout with an alerts/ folder, or pass --catalog DIR)")])
         texts = {}
-        for p in catalog_files(root_path):
+        try:
+            paths, unreadable, warnings = scan(root_path)
+        except OSError as exc:
+            raise CatalogError([Problem(str(root_path), "", f"cannot list the catalog directory: "
+                                        f"{exc.strerror or exc}")]) from None
+        for w in warnings:
+            print(f"mlmon: warning: {w}", file=sys.stderr)
+        for p in paths:
             try:
                 texts[p.name] = p.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise CatalogError([Problem(_rel(root_path, p.name), "", f"cannot read: {exc}")]) from None
+            except OSError as exc:
+                unreadable.append(Problem(_rel(root_path, p.name), "", f"cannot read: {exc.strerror or exc}"))
+            except UnicodeDecodeError as exc:
+                unreadable.append(Problem(_rel(root_path, p.name), "", f"not UTF-8 text (byte {exc.start})"))
+        if unreadable:
+            raise CatalogError(unreadable)
+    hidden = sorted(n for n in texts if n.startswith("."))
+    if hidden:  # read from a git revision: the same rule as on disk
+        for n in hidden:
+            print(f"mlmon: warning: {_rel(root_path, n)}: hidden file not loaded", file=sys.stderr)
+        texts = {n: t for n, t in texts.items() if not n.startswith(".")}
     problems: list[Problem] = []
     defaults = Defaults()
     services: list[tuple[SourceFile, Service]] = []
@@ -108,7 +180,8 @@ def load_catalog(root: str | os.PathLike, *, texts: dict[str, str] | None = None
     else:
         sources = ()
     return Catalog(root=str(root_path), defaults=defaults, services=tuple(s for _, s in services),
-                   files={s.service: src.rel for src, s in services}, dashboards=sources)
+                   files={s.service: display_name(root_path, Path(src.rel).name) for src, s in services},
+                   dashboards=sources)
 
 
 def _rel(root: Path, name: str) -> str:

@@ -20,8 +20,9 @@ from .jobs.model import Hosts, JobDefaults, Remediation, ScheduledJob
 
 from .cloudwatch.model import DashboardName, MetricOptions as CloudWatchMetricOptions
 from .cloudwatch.model import MonitorOptions as CloudWatchMonitorOptions
-from .types import (SEVERITIES, AlertName, DnsName, EnvName, LabelName, MetricName, Seconds, Severity,  # noqa: F401
-                    Strict)
+from .types import (SEVERITIES, AlertName, DnsName, EnvName, K8sAnnotationKey, K8sLabelKey,  # noqa: F401
+                    K8sLabelValue, LabelName, LabelValue, MetricName, PositiveSeconds, Seconds, Severity, Strict,
+                    TemplateText)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -32,9 +33,9 @@ class EnvironmentSettings(Strict):
     """``environment_settings.<env>``: the deployment settings that differ in one environment; each given field
     replaces the catalog-wide value of the same name (``mlmon render --env <env>`` writes them everywhere)."""
 
-    rule_labels: dict[str, str] | None = None
-    dashboard_labels: dict[str, str] | None = None
-    dashboard_folder_annotation: str | None = None
+    rule_labels: dict[K8sLabelKey, K8sLabelValue] | None = None
+    dashboard_labels: dict[K8sLabelKey, K8sLabelValue] | None = None
+    dashboard_folder_annotation: K8sAnnotationKey | None = None
     dashboard_folder: str | None = None
     dashboard_namespace: DnsName | None = None
     namespaces: dict[DnsName, DnsName] | None = None
@@ -45,25 +46,25 @@ class Defaults(Strict):
 
     environments: tuple[EnvName, ...] = ("dev", "staging", "prod")
     """Environments the catalog renders for; overrides may only name these."""
-    evaluation_interval: Seconds = 60
+    evaluation_interval: PositiveSeconds = 60
     """Rule group evaluation interval (also the promtool test interval)."""
-    runbook_base: str = "https://runbooks.example.com"
+    runbook_base: TemplateText = "https://runbooks.example.com"
     """Base URL of runbook pages; a rule's runbook_url is ``<base>/<service>/<AlertName><runbooks.url_suffix>``."""
     runbooks: RunbookSettings = Field(default_factory=RunbookSettings)
     """Runbook page URLs and the hand-written runbooks directory (see ``generators/runbook_settings.py``)."""
-    grafana_url: str = "https://grafana.example.com"
+    grafana_url: TemplateText = "https://grafana.example.com"
     """Base URL of Grafana; a service's dashboard_url defaults to ``<grafana_url>/d/<uid>``."""
-    rule_labels: dict[str, str] = Field(default_factory=dict)
+    rule_labels: dict[K8sLabelKey, K8sLabelValue] = Field(default_factory=dict)
     """Labels put on every PrometheusRule object: what the cluster's prometheus-operator selects rules by (its
     ``ruleSelector``; kube-prometheus-stack: ``release: <release name>``)."""
-    common_labels: dict[LabelName, str] = Field(default_factory=dict)
+    common_labels: dict[LabelName, LabelValue] = Field(default_factory=dict)
     """Labels added to every alert."""
     jobs: JobDefaults = Field(default_factory=JobDefaults)
     """Scheduled jobs and remediation templates: kubectl image, default resources, deadlines (docs/remediations.md)."""
-    dashboard_labels: dict[str, str] = Field(default_factory=lambda: {"grafana_dashboard": "1"})
+    dashboard_labels: dict[K8sLabelKey, K8sLabelValue] = Field(default_factory=lambda: {"grafana_dashboard": "1"})
     """Labels on every dashboard ConfigMap: what the Grafana sidecar selects (kube-prometheus-stack
     ``grafana.sidecar.dashboards.label``/``labelValue``)."""
-    dashboard_folder_annotation: str = "grafana_folder"
+    dashboard_folder_annotation: K8sAnnotationKey = "grafana_folder"
     """Annotation key the sidecar reads the Grafana folder from (``grafana.sidecar.dashboards.folderAnnotation``)."""
     dashboard_folder: str = "{team}"
     """Grafana folder (title) of every dashboard, for the sidecar and for API delivery alike; ``{team}`` and
@@ -121,9 +122,9 @@ class Workload(Strict):
 
 
 class Links(Strict):
-    runbook_base: str | None = None
+    runbook_base: TemplateText | None = None
     """Overrides ``Defaults.runbook_base`` for this service."""
-    dashboard: str | None = None
+    dashboard: TemplateText | None = None
     """URL of the service's main dashboard (defaults to the generated one in Grafana)."""
 
 
@@ -200,7 +201,7 @@ class Level(Strict):
     for_: Seconds = Field(alias="for")
     severity: Severity
     overrides: dict[EnvName, Override] = Field(default_factory=dict)
-    summary: str | None = None
+    summary: TemplateText | None = None
     """This level's own summary (default: the monitor's), e.g. "above 10 %" on the critical level."""
     remediations: tuple[DnsName, ...] | None = None
     """Remediations of this level's alert, instead of the monitor's (e.g. the heuristic fallback only on the
@@ -210,12 +211,12 @@ class Level(Strict):
 class MonitorBase(Strict):
     name: AlertName
     """Alert name (single level) or the monitor's name (several ``levels``, each naming its alert)."""
-    summary: str | None = None
-    description: str | None = None
-    runbook: str | None = None
+    summary: TemplateText | None = None
+    description: TemplateText | None = None
+    runbook: TemplateText | None = None
     """Runbook URL for this monitor's alerts (default: generated page under the runbook base)."""
     enabled: bool = True
-    labels: dict[LabelName, str] = Field(default_factory=dict)
+    labels: dict[LabelName, LabelValue] = Field(default_factory=dict)
     """Extra labels for this monitor's alerts."""
     # single-level shorthand
     threshold: float | None = None
@@ -267,7 +268,7 @@ class Smoothing(Strict):
     or ``rate``/``increase`` for counters."""
 
     function: Literal["avg", "min", "max", "quantile", "rate", "increase"] = "avg"
-    window: Seconds = DEFAULT_WINDOW
+    window: PositiveSeconds = DEFAULT_WINDOW
     quantile: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
@@ -325,7 +326,7 @@ class TrendMonitor(MonitorBase):
     kind: Literal["trend"]
     metric: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
-    window: Seconds
+    window: PositiveSeconds
     per: Literal["second", "minute", "hour", "day"]
     op: Literal["above", "below"] = "below"
 
@@ -336,7 +337,7 @@ class FailuresMonitor(MonitorBase):
     kind: Literal["failures"]
     metric: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
-    window: Seconds = 900
+    window: PositiveSeconds = 900
     DEFAULT_FOR: ClassVar[int] = 0
     DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
 
@@ -347,7 +348,7 @@ class StalledMonitor(MonitorBase):
     kind: Literal["stalled"]
     backlog: SelectorIn
     progress: SelectorIn
-    window: Seconds = 1800
+    window: PositiveSeconds = 1800
     DEFAULT_FOR: ClassVar[int] = 0
     DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
 
@@ -362,7 +363,7 @@ class RatioMonitor(MonitorBase):
     good: SelectorsIn | None = None
     bad: SelectorsIn | None = None
     total: SelectorsIn
-    period: Seconds = 30 * 86400
+    period: PositiveSeconds = 30 * 86400
     by: tuple[LabelName, ...] | None = None
     page_severity: Severity = "page"
     ticket_severity: Severity = "ticket"
@@ -396,7 +397,7 @@ class LatencyMonitor(MonitorBase):
     histogram: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     quantile: float = Field(default=0.95, gt=0, lt=1)
-    window: Seconds = DEFAULT_WINDOW
+    window: PositiveSeconds = DEFAULT_WINDOW
     op: Literal["above", "below"] = "above"
     by: tuple[LabelName, ...] | None = None
 
@@ -455,7 +456,7 @@ class Service(Strict):
     """One monitored service: the content of ``alerts/<service>.yaml``."""
 
     service: DnsName
-    title: str | None = None
+    title: TemplateText | None = None
     team: DnsName
     namespace: DnsName | None = None
     workload: Workload | None = None
@@ -465,7 +466,7 @@ class Service(Strict):
     labels: tuple[LabelName, ...] = ()
     """Labels that tell instances of the service apart (e.g. ``specialist_type``, ``tenant``)."""
     links: Links = Field(default_factory=Links)
-    routing: dict[Severity, str] = Field(default_factory=dict)
+    routing: dict[Severity, LabelValue] = Field(default_factory=dict)
     """Alertmanager receiver per severity, added to alerts as the ``receiver`` label."""
     metrics: dict[MetricName, MetricDecl] = Field(default_factory=dict)
     external_metrics: tuple[MetricName, ...] = ()

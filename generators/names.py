@@ -6,6 +6,8 @@ Nothing else invents a name. Imports no generator module (``rs`` is any resolved
 
 from __future__ import annotations
 
+import hashlib
+
 MANAGED_BY = "mlmon"
 """``app.kubernetes.io/managed-by`` of every Kubernetes object and ``managed-by`` tag of every alarm."""
 DEFAULT_NAMESPACE = "monitoring"
@@ -46,9 +48,19 @@ def dashboard_configmap_name(uid: str) -> str:
 # --- Grafana ------------------------------------------------------------------------------------
 
 
+def _bounded(name: str, limit: int = MAX_UID) -> str:
+    """``name`` if it fits ``limit``; else its start and 8 hex digits of its SHA-256, ``limit`` characters in
+    all, so two long names sharing a prefix never collide (cutting alone made them equal)."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:limit - 9].rstrip('-')}-{digest}"
+
+
 def dashboard_uid(service: str) -> str:
-    """Stable Grafana uid of a service's generated dashboard (at most 40 characters)."""
-    return f"mlmon-{service}"[:MAX_UID]
+    """Stable Grafana uid of a service's generated dashboard (at most 40 characters): ``mlmon-<service>``, or
+    for a long service name its first 31 characters and a hash of the whole (distinct services, distinct uids)."""
+    return _bounded(f"mlmon-{service}")
 
 
 def dashboard_folder(template: str, service: str, team: str) -> str:
@@ -60,7 +72,7 @@ def grafana_folder_uid(title: str) -> str:
     """A stable uid for a Grafana folder title (API delivery)."""
     out = "".join(c if c.isalnum() else "-" for c in title.lower())
     out = "-".join(part for part in out.split("-") if part)
-    return out[:MAX_UID] or "mlmon"
+    return _bounded(out) or "mlmon"  # long titles sharing 40 characters get distinct uids
 
 
 # --- CloudWatch ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ It never destroys anything mlmon did not write, and ``--out`` is never missing o
   wrote) and exactly those files, unchanged. A file added, changed or replaced by a symlink since is the
   user's: the write is refused (:class:`OutputRefused`, exit 2) naming the folder, the file and why; nothing
   is touched. Refused always: ``/``, ``$HOME``, the current directory or any folder containing it, a git work
-  tree's root (a ``.git`` entry), and the catalog directory, its ``dashboards/`` and hand-written runbooks
+  tree's root (a ``.git`` entry), a mount point (it cannot be renamed), and the catalog directory, its ``dashboards/`` and hand-written runbooks
   (``protect``), any folder containing one of them or inside one of them.
 - **Symlinks.** ``--out LINK`` (a symlink to a directory) writes into the link's target: the rules above are
   applied to the target, the target is replaced and the link itself is kept. A dangling link, or one to
@@ -73,6 +73,7 @@ def write_tree(files: dict[str, bytes], out_dir: str | os.PathLike, *, protect: 
     directory written (the target of a symlinked ``out_dir``)."""
     given = Path(os.path.abspath(out_dir))
     _check_names(files, given, label)
+    _check_out_name(given, label)
     target = _target(given, label)
     _refuse_protected(target, given, protect, label)
     parent = target.parent
@@ -90,6 +91,16 @@ def write_tree(files: dict[str, bytes], out_dir: str | os.PathLike, *, protect: 
             files = merged
         _write_and_swap(files, target, label, given)
     return target
+
+
+def check_target(out_dir: str | os.PathLike, *, protect: tuple = (), label: str = "--out") -> None:
+    """Raise :class:`OutputRefused` now if :func:`write_tree` would refuse ``out_dir`` (for commands that work a
+    long time before writing, e.g. ``mlmon backtest --plots``). Writes nothing."""
+    given = Path(os.path.abspath(out_dir))
+    _check_out_name(given, label)
+    target = _target(given, label)
+    _refuse_protected(target, given, protect, label)
+    _previous_output(target, label, given)
 
 
 def manifest_bytes(files: dict[str, bytes]) -> bytes:
@@ -113,6 +124,13 @@ def _check_names(files: dict[str, bytes], given: Path, label: str) -> None:
         if long:
             raise OutputRefused(f"cannot write {label} {given}: the file name {long[0][:60]}... "
                                 f"({len(long[0].encode())} bytes) is longer than {NAME_MAX} bytes")
+
+
+def _check_out_name(given: Path, label: str) -> None:
+    if len(given.name.encode()) > NAME_MAX - 20:
+        raise OutputRefused(f"{label} {given.name[:40]}... is a {len(given.name.encode())}-byte folder name; mlmon "
+                            f"needs 20 bytes more for its temporary sibling and the limit is {NAME_MAX}: "
+                            "give a shorter one")
 
 
 def _target(given: Path, label: str) -> Path:
@@ -144,6 +162,9 @@ def _refuse_protected(target: Path, given: Path, protect: tuple, label: str) -> 
     if _inside(cwd, target):
         raise OutputRefused(f"refusing {shown}: it is the current directory or contains it; "
                             "give a folder of its own, e.g. --out out/dev")
+    if os.path.ismount(target):
+        raise OutputRefused(f"refusing {shown}: it is a mount point, which the atomic rename that replaces {label} "
+                            f"cannot move; give a folder inside it, e.g. {label} {given / 'out'}")
     if os.path.lexists(target / ".git"):
         raise OutputRefused(f"refusing {shown}: it is the root of a git work tree (it holds .git)")
     for p in protect:
@@ -419,7 +440,7 @@ def _recover(target: Path) -> None:
         olds = [d for d in found if d.name.startswith(f".{target.name}.old-") and _is_ours(d)
                 and not (d / INCOMPLETE).exists()]
         if olds:
-            restored = max(olds, key=lambda d: d.stat().st_mtime)
+            restored = max(olds, key=lambda d: ((d / MANIFEST).is_file(), d.stat().st_mtime))
             os.rename(restored, target)
             print(f"mlmon: restored {target} from {restored.name}, left by an interrupted run", file=sys.stderr)
             found.remove(restored)

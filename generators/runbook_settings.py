@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .types import Strict
+from .types import Strict, TemplateText
 
 
 class RunbookSettings(Strict):
@@ -13,7 +13,7 @@ class RunbookSettings(Strict):
     and every rule's ``runbook_url`` (``<base>/<service>/<AlertName><url_suffix>``) opens its page.
     """
 
-    url_suffix: str = ".md"
+    url_suffix: TemplateText = ".md"
     """Appended to the alert name in runbook URLs: ``.md`` when DIR is browsed as files (e.g. on GitHub),
     ``""`` or ``.html`` for a site generator that serves pages without it."""
     handwritten: str = "docs/runbooks"

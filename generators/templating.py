@@ -7,15 +7,30 @@ from __future__ import annotations
 import math
 import re
 
-_TOKEN = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+_TOKEN = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.DOTALL)
+"""A Go template action; it may span lines (``{{ printf\n"%s" }}`` is one action to Go), hence DOTALL."""
 _LABEL = re.compile(r"^\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)$")
 _VALUE = re.compile(r"^\$value(?:\s*\|\s*(humanize|humanizePercentage))?$")
 
 
+SUPPORTED = "{{ $value }}, {{ $value | humanize }}, {{ $value | humanizePercentage }} or {{ $labels.NAME }}"
+"""The template actions mlmon renders (and so tests), for messages."""
+
+
 def unsupported(text: str) -> list[str]:
-    """Template actions mlmon cannot render (and so cannot test)."""
-    return [m.group(0) for m in _TOKEN.finditer(text)
-            if not (_LABEL.match(m.group(1)) or _VALUE.match(m.group(1)))]
+    """Template actions mlmon cannot render (and so cannot test), and an unclosed ``{{`` (Go refuses it)."""
+    bad = [m.group(0) for m in _TOKEN.finditer(text)
+           if not (_LABEL.fullmatch(m.group(1)) or _VALUE.fullmatch(m.group(1)))]
+    rest = _TOKEN.sub("", text)
+    if "{{" in rest:
+        i = rest.index("{{")
+        bad.append(rest[i:i + 30] + ("..." if len(rest) > i + 30 else "") + " (never closed with }})")
+    return bad
+
+
+def has_action(text: str) -> bool:
+    """``text`` holds a Go template delimiter (``{{``): Prometheus would execute it."""
+    return "{{" in text
 
 
 def go_float(v: float) -> str:
@@ -62,10 +77,10 @@ def humanize(v: float) -> str:
 def render(text: str, value: float, labels: dict[str, str]) -> str:
     def sub(m: re.Match) -> str:
         expr = m.group(1)
-        lm = _LABEL.match(expr)
+        lm = _LABEL.fullmatch(expr)
         if lm:
             return labels.get(lm.group(1), "")
-        vm = _VALUE.match(expr)
+        vm = _VALUE.fullmatch(expr)
         if vm:
             fn = vm.group(1)
             if fn == "humanize":

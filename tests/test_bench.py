@@ -180,3 +180,13 @@ def test_alertmanager_step_benchmark_runs_on_a_tiny_catalog():
     assert data["services"] == 3 and set(data["environments"]) == {"dev", "staging", "prod"}
     for m in data["environments"].values():
         assert m["failures"] == 0 and 0 < m["amtool_route_tests"] <= m["alerts"] and m["step_seconds"] > 0
+
+
+@pytest.mark.slow
+def test_yaml_load_rejects_the_hostile_cases():
+    code, out, err = run_script("yaml_load.py", "billion_laughs", "flat_1e6", "seed_catalog", "--json")
+    assert code == 0, err
+    cases = {c["case"]: c for c in last_json(out)["cases"]}
+    assert cases["billion_laughs"]["outcome"].startswith("rejected") and "100000 values" in cases["billion_laughs"]["outcome"]
+    assert cases["flat_1e6"]["outcome"].startswith("rejected") and "at most 1048576 bytes" in cases["flat_1e6"]["outcome"]
+    assert cases["seed_catalog"]["outcome"] == "loaded"

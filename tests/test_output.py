@@ -224,6 +224,13 @@ def test_overlong_file_name_is_refused_before_anything_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("n", [236, 300])
+def test_an_overlong_out_name_is_refused_up_front(cli, tmp_path, n):
+    r = cli("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(tmp_path / ("o" * n)))
+    assert r.code == 2 and "give a shorter one" in r.err, r.err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("rel", ["../escape", "/abs", "a/../../b", MANIFEST, "a//b"])
 def test_paths_outside_the_tree_are_refused(tmp_path, rel):
     with pytest.raises(OutputRefused):
@@ -292,6 +299,14 @@ def test_read_only_mount_exits_1_naming_the_path(cli, tmpfs):
     assert tree(out) == before
     r = cli("render", "--catalog", str(CATALOG), "--env", "prod", "--out", str(tmpfs / "new" / "out"))
     assert r.code == 1 and "Read-only file system" in r.err and str(tmpfs / "new") in r.err, r.err
+
+
+def test_a_mount_point_is_refused_with_a_hint(cli, tmpfs):
+    r = cli("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(tmpfs))
+    assert r.code == 2 and "mount point" in r.err and "give a folder inside it" in r.err, r.err
+    assert list(tmpfs.iterdir()) == []
+    r = cli("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(tmpfs / "out"))
+    assert r.code == 0, r.err
 
 
 # --- killed at every step (SIGKILL in a child process) --------------------------------------------
@@ -404,3 +419,67 @@ def test_exchange_swaps_two_directories(tmp_path):
     (b / "y").write_text("b")
     output.exchange(a, b)
     assert (a / "y").read_text() == "b" and (b / "x").read_text() == "a"
+
+
+def test_backtest_plots_refuses_a_users_folder_before_running(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    (plots / "ShopQueueDeep.png").write_bytes(b"a user's own picture")
+    r = cli("backtest", "--catalog", str(CATALOG), "--prometheus", "http://127.0.0.1:9", "--plots", str(plots))
+    assert r.code == 2 and "refusing --plots" in r.err and "not an mlmon output" in r.err, r.err
+    assert (plots / "ShopQueueDeep.png").read_bytes() == b"a user's own picture"
+
+
+# --- the real CLI, killed at random instants and run concurrently (slow tier) ----------------------
+
+def manifest_holds(out: Path) -> bool:
+    """Independent of generators.output: the manifest lists exactly the files under out, with their hashes."""
+    import hashlib
+
+    body = json.loads((out / MANIFEST).read_text())
+    files = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in out.rglob("*") if p.is_file() and p.name != MANIFEST}
+    return body["files"] == files and len(files) > 10
+
+
+def mlmon(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "generators", *args], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.mark.slow
+def test_render_killed_at_random_instants_leaves_a_complete_out(tmp_path):
+    import random
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    rng = random.Random(11)
+    assert mlmon("render", "--catalog", str(CATALOG), "--env", "dev", "--out", str(out)).wait(120) == 0
+    for i in range(12):
+        p = mlmon("render", "--catalog", str(CATALOG), "--env", rng.choice(["dev", "staging", "prod"]),
+                  "--out", str(out))
+        time.sleep(rng.uniform(0.3, 2.5))
+        p.send_signal(signal.SIGKILL)
+        p.wait(60)
+        assert out.is_dir() and manifest_holds(out), f"iteration {i}: --out incomplete"
+    p = mlmon("render", "--catalog", str(CATALOG), "--env", "prod", "--out", str(out))
+    assert p.wait(120) == 0, p.stderr.read()
+    assert manifest_holds(out) and sorted(x.name for x in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.slow
+def test_concurrent_real_renders_end_with_one_complete_render(tmp_path):
+    out = tmp_path / "out"
+    envs = ["dev", "staging", "prod"]
+    procs = [mlmon("render", "--catalog", str(CATALOG), "--env", env, "--out", str(out)) for env in envs]
+    assert [p.wait(300) for p in procs] == [0, 0, 0], [p.stderr.read() for p in procs]
+    assert manifest_holds(out)
+    rendered = {}
+    for env in envs:
+        single = tmp_path / f"single-{env}"
+        assert mlmon("render", "--catalog", str(CATALOG), "--env", env, "--out", str(single)).wait(120) == 0
+        rendered[env] = tree(single)
+    assert tree(out) in rendered.values()
+    assert sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith("single-")) == ["out"]

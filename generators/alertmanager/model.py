@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from ..types import AlertName, DnsName, LabelName, Seconds, Severity, Strict
+from ..types import (AlertName, DnsName, K8sLabelKey, K8sLabelValue, LabelName, PositiveSeconds, Seconds,
+                     Severity, Strict)
 
 SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
@@ -184,8 +185,8 @@ class RouteSettings(Strict):
 
     group_by: tuple[str, ...] | None = None
     group_wait: Seconds | None = None
-    group_interval: Seconds | None = None
-    repeat_interval: Seconds | None = None
+    group_interval: PositiveSeconds | None = None
+    repeat_interval: PositiveSeconds | None = None
     active_time_intervals: tuple[str, ...] | None = None
     """Notify only during these ``time_intervals`` (e.g. tickets in business hours only)."""
     mute_time_intervals: tuple[str, ...] | None = None
@@ -241,7 +242,7 @@ class AlertmanagerSettings(Strict):
     secrets_dir: str = "/etc/alertmanager/secrets"
     """Where the file form reads Secret keys (``<dir>/<secret>/<key>``; prometheus-operator mounts
     ``Alertmanager.spec.secrets`` there)."""
-    resolve_timeout: Seconds | None = None
+    resolve_timeout: PositiveSeconds | None = None
     group_by: tuple[str, ...] = DEFAULT_GROUP_BY
     time_intervals: dict[DnsName, tuple[TimeInterval, ...]] = Field(default_factory=dict)
     routing: dict[Severity, RouteSettings] = Field(default_factory=dict)
@@ -255,7 +256,7 @@ class AlertmanagerSettings(Strict):
     """Name of the Secret holding ``alertmanager.yaml`` when a stack owns Alertmanager (docs/deploy.md)."""
     config_namespace: DnsName = "monitoring"
     """Namespace of that Secret."""
-    config_labels: dict[str, str] = Field(default_factory=lambda: {"alertmanagerConfig": "mlmon"})
+    config_labels: dict[K8sLabelKey, K8sLabelValue] = Field(default_factory=lambda: {"alertmanagerConfig": "mlmon"})
     """Labels on every AlertmanagerConfig (what ``Alertmanager.spec.alertmanagerConfigSelector`` selects)."""
 
     @field_validator("receivers")

@@ -197,15 +197,24 @@ def _short(text: str, n: int = 60) -> str:
     return one if len(one) <= n else one[: n - 3] + "..."
 
 
-def write_plots(bt: Backtest, out_dir: str | os.PathLike) -> list[str]:
-    """Draw every alert into ``out_dir`` (created; other files there are left alone); sets ``a.plot``."""
+def write_plots(bt: Backtest, out_dir: str | os.PathLike, protect: tuple = ()) -> list[str]:
+    """Draw every alert, then replace ``out_dir`` with the plots (:func:`generators.output.write_tree`: absent,
+    empty or a previous mlmon output only; nothing of the user's is overwritten); sets ``a.plot``."""
+    import tempfile
+
+    from ..output import write_tree
+
     require_matplotlib()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory(prefix="mlmon-plots-") as tmp:
+        for a in bt.alerts:
+            name = file_name(a.alert)
+            draw(a, bt, Path(tmp) / name)
+            files[name] = (Path(tmp) / name).read_bytes()
+    write_tree(files, out, protect=protect, label="--plots")
     written = []
     for a in bt.alerts:
-        path = out / file_name(a.alert)
-        draw(a, bt, path)
-        a.plot = path.as_posix()
+        a.plot = (out / file_name(a.alert)).as_posix()
         written.append(a.plot)
     return written

@@ -74,7 +74,7 @@ def _render_problems(ctx, src, svc):
             known.add(s.name)
         for sev in sorted({s.severity for s in specs if s.severity}):
             name = topic_name(rs, sev)
-            if not TOPIC.match(name):
+            if not TOPIC.fullmatch(name):
                 yield src.problem(("routing", sev) if sev in svc.routing else ("service",), (
                     f"{name!r} would name the SNS topic of {sev} alarms: letters, digits, '-' and '_' only "
                     "(at most 256)"))

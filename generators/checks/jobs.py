@@ -38,9 +38,27 @@ def _secret_literals(env, path):
                                    "reference a Secret instead: {secret: {name: <secret>, key: <key>}}")
 
 
+def _merged_resources(src, svc, base):
+    """A job's or remediation's own requests and limits, completed from ``jobs.resources`` of _defaults.yaml, are
+    still consistent (a 4Gi request under the default 1Gi limit would only fail when rendering)."""
+    from pydantic import ValidationError
+
+    items = [(("jobs", i, "resources"), j.resources) for i, j in enumerate(svc.jobs)]
+    items += [(("remediations", i, "resources"), r.resources) for i, r in enumerate(svc.remediations)
+              if getattr(r, "resources", None) is not None]
+    for path, res in items:
+        try:
+            res.merged(base)
+        except ValidationError as exc:
+            why = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors(include_url=False))
+            yield src.problem(path, f"{why}, with the keys not given here taken from jobs.resources of "
+                                    "_defaults.yaml: give the limit too")
+
+
 def check(ctx):
     cronjobs: dict[tuple[str, str], str] = {}  # (namespace, CronJob name) -> where it is declared
     for src, svc in ctx.services:
+        yield from _merged_resources(src, svc, ctx.defaults.jobs.resources)
         names = [r.name for r in svc.remediations]
         jobs = [j.name for j in svc.jobs]
         yield from _image_drift(src, svc)

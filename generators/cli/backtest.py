@@ -6,7 +6,8 @@ against a Prometheus, at the rule group's evaluation interval, with Prometheus' 
 `keep_firing_for`, the pending state, label sets that appear and vanish); recording rules the alert reads
 are inlined. Per alert and version: firing episodes, total firing time, first and last firing, and the
 episodes only one version has. An alert whose metrics have no series in the range is reported as "no data",
-never as "never fires". --plots DIR draws one PNG per alert (needs matplotlib: pip install 'mlmon[backtest]').
+never as "never fires". --plots DIR draws one PNG per alert (needs matplotlib: pip install 'mlmon[backtest]'); DIR is written like
+`mlmon render --out` (absent, empty or a previous mlmon output only; replaced atomically).
 
 Exit codes: 0 ok, 1 Prometheus unreachable or failing, or no data for (no evaluation of) any alert in the
 range, 2 bad usage, a bad revision or an invalid catalog.
@@ -20,7 +21,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from . import EXIT_FAILED, EXIT_OK, UsageError, load
+from . import EXIT_FAILED, EXIT_OK, UsageError, load, protected
 
 HELP = "what changed alerts would have fired on, replayed on a Prometheus' history"
 URL_ENV = "MLMON_PROMETHEUS_URL"
@@ -127,6 +128,10 @@ def run(args) -> int:
             raise UsageError(str(exc)) from None
 
     head = load(args)
+    if args.plots:  # refuse a --plots folder that is not mlmon's before the backtest runs, not after
+        from ..output import check_target
+
+        check_target(args.plots, protect=protected(head), label="--plots")
     base = None
     if args.base:
         try:
@@ -169,7 +174,7 @@ def run(args) -> int:
     if args.plots:
         from ..backtest.plot import write_plots
 
-        write_plots(bt, args.plots)
+        write_plots(bt, args.plots, protect=protected(head))
     if args.format == "markdown":
         sys.stdout.write(format_markdown(bt, args.plots_url))
     else:

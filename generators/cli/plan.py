@@ -89,9 +89,14 @@ def run(args) -> int:
         have = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stacks.glob("Pulumi.*.yaml"))
         raise UsageError(f"no stack config {stacks / f'Pulumi.{args.env}.yaml'}; stacks here: "
                          f"{', '.join(have) or 'none'}")
-    overrides = {}
-    if args.catalog != "alerts":  # --catalog given: it wins over the stack's mlmon:catalog
-        overrides["mlmon:catalog"] = str(Path(args.catalog).resolve())
+    # the catalog every command reads: --catalog, default ./alerts of the current directory (not the stack's
+    # mlmon:catalog, which `pulumi up` reads relative to the repository root)
+    catalog = Path(args.catalog).resolve()
+    if not catalog.is_dir():
+        from ..loader import load_catalog
+
+        load_catalog(catalog)  # raises the same "catalog directory not found" as every command
+    overrides = {"mlmon:catalog": str(catalog)}
     try:
         result = run_stack_file(args.env, stacks, overrides)
     except (StackConfigError, MappingError) as exc:

@@ -146,7 +146,7 @@ class _MathParser(_Parser):
                 return self.call(value, pos)
             if value in ("AND", "OR"):
                 raise ExprError(f"{value} needs an operand before it", pos)
-            if not ID_RE.match(value):
+            if not ID_RE.fullmatch(value):
                 raise ExprError(f"{value!r} is neither a function call nor a metric id (ids start with a "
                                 "lower-case letter)", pos)
             self.ids.append(value)

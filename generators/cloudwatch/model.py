@@ -32,7 +32,7 @@ _DASHBOARD = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 
 def _dashboard_name(v):
-    if not isinstance(v, str) or not _DASHBOARD.match(v):
+    if not isinstance(v, str) or not _DASHBOARD.fullmatch(v):
         raise ValueError(f"{v!r} is not a CloudWatch dashboard name (letters, digits, '-' and '_'; at most 255)")
     return v
 

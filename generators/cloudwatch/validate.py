@@ -135,7 +135,7 @@ def shape_errors(value, shape, path: str = "") -> list[tuple[str, str]]:
 
 
 def _valid_stat(stat) -> bool:
-    return isinstance(stat, str) and (stat in STATISTICS or bool(PERCENTILE.match(stat)) and
+    return isinstance(stat, str) and (stat in STATISTICS or bool(PERCENTILE.fullmatch(stat)) and
                                       float(stat[1:]) <= 100)
 
 
@@ -161,7 +161,7 @@ def _metrics_rules(body: dict) -> tuple[list[tuple[str, str]], int | None]:
         qid = q.get("Id")
         where = f"Metrics[{i}]"
         if isinstance(qid, str):
-            if not ID_RE.match(qid):
+            if not ID_RE.fullmatch(qid):
                 out.append((f"{where}.Id", f"{qid!r}: ids start with a lower-case letter and contain only "
                                            "letters, digits and '_'"))
             if qid in ids:
@@ -227,7 +227,7 @@ def alarm_rules(body: dict) -> list[tuple[str, str]]:
         if ("Statistic" in body) == ("ExtendedStatistic" in body):
             out.append(("Statistic", "give exactly one of Statistic or ExtendedStatistic"))
         ext = body.get("ExtendedStatistic")
-        if ext is not None and not (isinstance(ext, str) and PERCENTILE.match(ext) and float(ext[1:]) <= 100):
+        if ext is not None and not (isinstance(ext, str) and PERCENTILE.fullmatch(ext) and float(ext[1:]) <= 100):
             out.append(("ExtendedStatistic", f"{ext!r} is not a percentile such as p95 or p99.9"))
         out.extend(_period_rule("Period", period))
         if "ThresholdMetricId" in body:
@@ -301,7 +301,7 @@ def composite_rules(body: dict, known: set[str]) -> list[tuple[str, str]]:
 def dashboard_rules(body: dict) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     name = body.get("DashboardName")
-    if isinstance(name, str) and not DASHBOARD.match(name):
+    if isinstance(name, str) and not DASHBOARD.fullmatch(name):
         out.append(("DashboardName", f"{name!r}: letters, digits, '-' and '_' only, at most 255"))
     text = body.get("DashboardBody")
     if not isinstance(text, str):
@@ -367,7 +367,7 @@ def _metric_widget(props: dict, where: str) -> list[tuple[str, str]]:
             if "stat" in opts and not _valid_stat(opts["stat"]):
                 out.append((f"{at}.stat", f"{opts['stat']!r} is not a statistic"))
         if "id" in opts:
-            if not isinstance(opts["id"], str) or not ID_RE.match(opts["id"]):
+            if not isinstance(opts["id"], str) or not ID_RE.fullmatch(opts["id"]):
                 out.append((f"{at}.id", f"{opts['id']!r}: ids start with a lower-case letter"))
             elif opts["id"] in ids:
                 out.append((f"{at}.id", f"duplicate id {opts['id']!r}"))
@@ -398,7 +398,7 @@ def topics_errors(topics) -> list[tuple[str, str]]:
         if not isinstance(t, dict) or set(t) != {"Name", "Severity"}:
             out.append((f"[{i}]", "expected exactly {Name, Severity}"))
             continue
-        if not isinstance(t["Name"], str) or not TOPIC.match(t["Name"]):
+        if not isinstance(t["Name"], str) or not TOPIC.fullmatch(t["Name"]):
             out.append((f"[{i}].Name", f"{t['Name']!r} is not an SNS topic name (letters, digits, '-', '_'; "
                                        "at most 256)"))
         elif t["Name"] in seen:

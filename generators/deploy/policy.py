@@ -83,7 +83,7 @@ def _alarms_notify(args: StackValidationArgs, report_violation: ReportViolation)
             continue
         children = []
         for ref in _RULE_REF.findall(r.props.get("alarmRule") or ""):
-            m = arn_name.match(ref)
+            m = arn_name.fullmatch(ref)
             children.append(m[1] if m else ref)
         known = {_alarm_name(a) for a in alarms}
         quiet = [c for c in children if c in silent or c not in known]

@@ -133,8 +133,8 @@ def dashboard_problems(d: dict, known: Known) -> list[str]:
         name = v.get("name")
         q = v.get("query")
         if v.get("type") == "query" and isinstance(q, str):
-            m = _LABEL_VALUES.match(q)
-            if not _LABEL_ONLY.match(q):  # label_values(label) names no metric
+            m = _LABEL_VALUES.fullmatch(q)
+            if not _LABEL_ONLY.fullmatch(q):  # label_values(label) names no metric
                 out += _promql_problems(m.group(1) if m else q, variables, known, f"variable ${name}")
         variables.add(name)
     ids: dict = {}
@@ -168,7 +168,7 @@ def dashboard_problems(d: dict, known: Known) -> list[str]:
 def recorded_names(prom_dir: Path) -> set[str]:
     out = set()
     for f in sorted(prom_dir.glob("*.rules.yaml")) if prom_dir.is_dir() else []:
-        data, _ = yamlio.load_with_lines(f.read_text(encoding="utf-8"))
+        data, _ = yamlio.load_with_lines(f.read_text(encoding="utf-8"), yamlio.ARTIFACT_LIMITS)
         for g in (data or {}).get("groups", []):
             out.update(r["record"] for r in g.get("rules", []) if "record" in r)
     return out

@@ -81,7 +81,7 @@ def run_sources(catalog, env: str) -> list[LoadedDashboard]:
                 problems.append(Problem(rel, "service", f"unknown service {service!r}; the catalog has "
                                                         f"{', '.join(sorted(known))}"))
                 continue
-            if not isinstance(dash.uid, str) or len(dash.uid) > 40 or not _UID.match(dash.uid):
+            if not isinstance(dash.uid, str) or len(dash.uid) > 40 or not _UID.fullmatch(dash.uid):
                 problems.append(Problem(rel, "dashboard.uid", f"uid {dash.uid!r} must be set: lower-case letters, "
                                                               "digits and '-', at most 40 characters (stable URLs)"))
                 continue

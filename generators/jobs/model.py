@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from ..names import remediation_template_name
-from ..types import DnsName, Seconds, Strict
+from ..types import DnsName, PositiveSeconds, Seconds, Strict
 
 # ---------------------------------------------------------------------------------------------
 # scalars
@@ -58,7 +58,7 @@ Schedule = Annotated[str, BeforeValidator(_schedule)]
 def _time_zone(v: Any) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    if not isinstance(v, str) or not re.match(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", v) or v == "Local":
+    if not isinstance(v, str) or not re.fullmatch(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", v) or v == "Local":
         raise ValueError(f"{v!r} is not an IANA time zone name such as Europe/Berlin or Etc/UTC")
     try:
         ZoneInfo(v)
@@ -77,7 +77,7 @@ _IMAGE = re.compile(rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_PATH_PART}(?:/{_PATH_P
 def _image(v: Any) -> str:
     if not isinstance(v, str):
         raise ValueError(f"expected a container image reference, got {v!r}")
-    m = _IMAGE.match(v)
+    m = _IMAGE.fullmatch(v)
     if not m:
         raise ValueError(f"{v!r} is not a container image reference (registry/name:tag or name@sha256:...)")
     if not m.group("tag") and not m.group("digest"):
@@ -99,7 +99,7 @@ def _quantity(v: Any) -> str:
     if isinstance(v, bool) or not isinstance(v, (str, int, float)):
         raise ValueError(f"expected a Kubernetes quantity such as 500m, 2 or 1Gi, got {v!r}")
     s = str(v)
-    if not _QUANTITY.match(s):
+    if not _QUANTITY.fullmatch(s):
         raise ValueError(f"{s!r} is not a Kubernetes quantity (e.g. 250m or 2 for CPU, 512Mi or 4Gi for memory)")
     return s
 
@@ -109,7 +109,7 @@ Quantity = Annotated[str, BeforeValidator(_quantity)]
 
 def quantity_value(q: str) -> float:
     """The numeric value of a quantity (``500m`` -> 0.5, ``1Gi`` -> 1073741824)."""
-    m = _QUANTITY.match(q)
+    m = _QUANTITY.fullmatch(q)
     assert m is not None
     return float(m.group("num")) * _FACTORS[m.group("suffix")]
 
@@ -118,7 +118,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _env_name(v: Any) -> str:
-    if not isinstance(v, str) or not _ENV_NAME.match(v):
+    if not isinstance(v, str) or not _ENV_NAME.fullmatch(v):
         raise ValueError(f"{v!r} is not an environment variable name (letters, digits, '_'; not starting with a digit)")
     return v
 
@@ -141,7 +141,7 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 
 
 def _subdomain(v: Any) -> str:
-    if not isinstance(v, str) or len(v) > 253 or not _SUBDOMAIN.match(v):
+    if not isinstance(v, str) or len(v) > 253 or not _SUBDOMAIN.fullmatch(v):
         raise ValueError(f"{v!r} is not a Kubernetes object name (lower-case letters, digits, '-' and '.')")
     return v
 
@@ -152,7 +152,7 @@ _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
 def _config_key(v: Any) -> str:
-    if not isinstance(v, str) or not _CONFIG_KEY.match(v) or len(v) > 253:
+    if not isinstance(v, str) or not _CONFIG_KEY.fullmatch(v) or len(v) > 253:
         raise ValueError(f"{v!r} is not a ConfigMap/Secret key (letters, digits, '-', '_', '.')")
     return v
 
@@ -247,14 +247,14 @@ request is authorized); every other mutating verb mlmon grants is scoped by reso
 
 
 def _resource(v: Any) -> str:
-    if not isinstance(v, str) or not re.match(r"^[a-z][a-z0-9]*(/[a-z]+)?$", v):
+    if not isinstance(v, str) or not re.fullmatch(r"^[a-z][a-z0-9]*(/[a-z]+)?$", v):
         raise ValueError(f"{v!r} is not a resource name such as pods, deployments or deployments/scale "
                          "(wildcards are never granted)")
     return v
 
 
 def _api_group(v: Any) -> str:
-    if not isinstance(v, str) or (v and not _SUBDOMAIN.match(v)):
+    if not isinstance(v, str) or (v and not _SUBDOMAIN.fullmatch(v)):
         raise ValueError(f"{v!r} is not an API group such as '' (core), apps or batch (wildcards are never granted)")
     return v
 
@@ -309,9 +309,9 @@ class JobDefaults(Strict):
     """UID (and GID) every container runs as; at least 10000 so it never collides with a host user."""
     tmp_size: Quantity = "256Mi"
     """Size limit of the emptyDir mounted at /tmp (the root filesystem is read-only)."""
-    starting_deadline: Seconds = 600
+    starting_deadline: PositiveSeconds = 600
     """``startingDeadlineSeconds``: a run that could not start within this is skipped, not run late."""
-    deadline: Seconds = 3600
+    deadline: PositiveSeconds = 3600
     """``activeDeadlineSeconds`` of a scheduled job's run (per-job ``deadline`` overrides)."""
     retries: int = Field(default=2, ge=0, le=10)
     """``backoffLimit``: how many times a failed run is retried."""
@@ -319,7 +319,7 @@ class JobDefaults(Strict):
     """``ttlSecondsAfterFinished``: finished Jobs (and their logs) are kept this long."""
     successful_history: int = Field(default=3, ge=0, le=20)
     failed_history: int = Field(default=3, ge=1, le=20)
-    remediation_deadline: Seconds = 900
+    remediation_deadline: PositiveSeconds = 900
     """``activeDeadlineSeconds`` of a remediation run (including waiting for the rollout)."""
     remediation_wait: Seconds = 300
     """How long a remediation that changes a workload waits for its rollout (``kubectl rollout status``);
@@ -339,7 +339,7 @@ def _len_limit(limit: int, why: str):
 
 
 def _abs_path(v: Any) -> str:
-    if not isinstance(v, str) or not re.match(r"^/[A-Za-z0-9._/-]*$", v) or "/../" in v + "/" or "//" in v:
+    if not isinstance(v, str) or not re.fullmatch(r"^/[A-Za-z0-9._/-]*$", v) or "/../" in v + "/" or "//" in v:
         raise ValueError(f"{v!r} is not an absolute path such as /app/reports")
     if v.rstrip("/") in ("", "/tmp") or v.startswith("/tmp/"):
         raise ValueError(f"{v!r}: /tmp is the job's scratch emptyDir; mount persistent data elsewhere")
@@ -572,7 +572,7 @@ class HelmRollback(_Targeted):
 
 
 def _param_name(v: Any) -> str:
-    if not isinstance(v, str) or not re.match(r"^[A-Za-z][A-Za-z0-9]{0,62}$", v):
+    if not isinstance(v, str) or not re.fullmatch(r"^[A-Za-z][A-Za-z0-9]{0,62}$", v):
         raise ValueError(f"{v!r} is not an SSM document parameter name (letters and digits, starting with a letter)")
     return v
 
@@ -620,9 +620,9 @@ class Hosts(Strict):
         if bool(self.tags) == bool(self.instance_ids):
             raise ValueError("give exactly one of `tags` ({Key: value}) or `instance_ids` ([i-...])")
         for k, v in self.tags.items():
-            if not _TAG_KEY.match(k) or k.lower().startswith("aws:") or not _TAG_KEY.match(v):
+            if not _TAG_KEY.fullmatch(k) or k.lower().startswith("aws:") or not _TAG_KEY.fullmatch(v):
                 raise ValueError(f"{k}={v} is not an EC2 tag (1-128 letters, digits, spaces, _.:/=+-@; no aws: keys)")
-        bad = [i for i in self.instance_ids if not _INSTANCE.match(i)]
+        bad = [i for i in self.instance_ids if not _INSTANCE.fullmatch(i)]
         if bad:
             raise ValueError(f"{', '.join(bad)}: not EC2 instance ids (i- and 8 or 17 hex digits)")
         if len(self.tags) > 5 or len(self.instance_ids) > 50:

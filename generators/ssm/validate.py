@@ -74,7 +74,7 @@ def content_errors(doc) -> list[tuple[str, str]]:
         params = {}
     for name, p in params.items():
         where = f"parameters.{name}"
-        if not PARAM_NAME.match(name):
+        if not PARAM_NAME.fullmatch(name):
             out.append((where, "parameter names are letters, digits, '_', '-' and '.'"))
         if not isinstance(p, dict):
             out.append((where, "expected an object"))
@@ -116,7 +116,7 @@ def content_errors(doc) -> list[tuple[str, str]]:
         for k in sorted(set(step) - STEP_KEYS):
             out.append((f"{where}.{k}", "not a step element"))
         name = step.get("name")
-        if not isinstance(name, str) or not NAME.match(name):
+        if not isinstance(name, str) or not NAME.fullmatch(name):
             out.append((f"{where}.name", f"{name!r}: 1-128 letters, digits, '_', '-' or '.'"))
         elif name in names:
             out.append((f"{where}.name", f"{name!r}: step names are unique"))
