@@ -72,7 +72,7 @@ def description(a: Alert, rs: ResolvedService) -> str:
     value = "{{ $value | humanize }}"
     when = f" for {format_duration(a.for_)}" if a.for_ else ""
     lead = a.monitor.description.rstrip(". ") + ". " if a.monitor.description else ""
-    if a.burn is not None:
+    if a.burn in ("fast", "slow"):  # a ratio SLO's burn-rate alerts (its absent alert reads like any other)
         return (f"{lead}The error budget of the {num(round(a.threshold * 100, 6))}% objective is burning "
                 f"{'fast' if a.burn == 'fast' else 'steadily'}{when}: {condition(a, rs)}.")
     return f"{lead}Current value {value}; fires when {condition(a, rs)}{when}."

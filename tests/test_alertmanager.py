@@ -525,3 +525,20 @@ def test_an_sns_receiver_without_topic_cannot_route_prometheus_alerts(make_catal
     defaults = DEFAULTS + "    team-sns:\n      sns: {}\n"
     ps = problems(make_catalog, defaults=defaults, service=SERVICE.replace("ticket: team-slack", "ticket: team-sns"))
     assert len(ps) == 1 and "routing.ticket: receiver 'team-sns': sns[0] has no topic_arn" in ps[0], ps
+
+
+def test_an_slos_absent_alert_is_not_a_level_of_its_burn_rates(make_catalog):
+    """The fast burn silences the slow burn; MetricsAbsent is no level of them (it fires when they cannot)."""
+    service = SERVICE.replace("  up_metric: {type: gauge}\n", "  up_metric: {type: gauge}\n  reqs: {type: counter}\n"
+                              "  errs: {type: counter}\n") + """\
+  - name: Avail
+    kind: ratio
+    bad: errs
+    total: reqs
+    threshold: 0.99
+    absent: true
+"""
+    cat = load_catalog(make_catalog({"_defaults.yaml": DEFAULTS, "svc.yaml": service}))
+    rules = rendered(cat, "prod")["alertmanager/alertmanager.yaml"]["inhibit_rules"]
+    avail = [(r["source_matchers"][0], r["target_matchers"][0]) for r in rules if "Avail" in r["source_matchers"][0]]
+    assert avail == [('alertname="AvailFastBurn"', 'alertname="AvailSlowBurn"')]

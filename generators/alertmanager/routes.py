@@ -92,13 +92,22 @@ def expected_receiver(a: Alert, rs: ResolvedService, am: AlertmanagerSettings) -
     return rs.service.routing.get(a.severity) or default_receiver(am)
 
 
+LEVEL_VARIANTS = ("fast", "slow")
+"""Derived variants that are levels of one signal, strongest first (a ratio SLO's burn rates). Other derived
+alerts (a ratio's ``MetricsAbsent``) are not levels: they neither silence nor are silenced by the burns."""
+
+
 def _strength_order(mon, alerts: list[Alert]) -> list[Alert]:
-    """The monitor's alerts from weakest to strongest: levels in catalog order (later = stronger); derived
-    variants (burn rates) strongest first in ``alert_variants``."""
+    """The monitor's alerts that are levels of one signal, from weakest to strongest: levels in catalog order
+    (later = stronger); derived variants in :data:`LEVEL_VARIANTS` order."""
     if mon.levels:
         order = [lvl.alert for lvl in mon.levels]
+    elif mon.alert_variants():
+        rank = {v: i for i, v in enumerate(LEVEL_VARIANTS)}
+        levels = sorted((v for v in mon.alert_variants() if v[2] in rank), key=lambda v: -rank[v[2]])
+        order = [f"{mon.name}{suffix}" for suffix, _, _ in levels]
     else:
-        order = [f"{mon.name}{suffix}" for suffix, _, _ in reversed(mon.alert_variants())] or [mon.name]
+        order = [mon.name]
     by_name = {a.name: a for a in alerts}
     return [by_name[n] for n in order if n in by_name]
 
@@ -116,13 +125,15 @@ def inhibitions(rs: ResolvedService, am: AlertmanagerSettings) -> list[Inhibitio
     for a in rs.alerts:
         by_monitor.setdefault(id(a.monitor), []).append(a)
     for mon in rs.monitors():
-        alerts = _strength_order(mon, by_monitor[id(mon)])
+        mine = by_monitor[id(mon)]
+        alerts = _strength_order(mon, mine)
         if am.inhibit_levels and len(alerts) > 1:
             equal = _equal(("env", "service"), rs.service.labels, getattr(mon, "by", None) or (), am.inhibit_equal)
             for i in range(len(alerts) - 1, 0, -1):
                 out.append(Inhibition(rs.name, (alerts[i].name,), tuple(a.name for a in reversed(alerts[:i])),
                                       equal, "levels"))
         if mon.inhibits is not None:
+            alerts = mine
             own = {a.name for a in alerts}
             if mon.inhibits.alerts == "all":
                 targets = tuple(a.name for a in rs.alerts if a.name not in own)

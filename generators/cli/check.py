@@ -34,6 +34,10 @@ def run(args) -> int:
 
     catalog = load(args)
     envs = check_env(catalog, args.env)
+    from ..catalog_warnings import catalog_warnings
+
+    for w in catalog_warnings(catalog):  # valid, likely not meant: printed, never a failure
+        print(f"mlmon check: warning: {w}", file=sys.stderr)
     n_alerts = 0
     failures: list[str] = []
     skipped: dict[str, str] = {}
