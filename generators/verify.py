@@ -91,6 +91,13 @@ def grafana_types_step(out: Path, catalog, env: str) -> list[str]:
     return step(out, catalog, env)
 
 
+def alertmanager_step(out: Path, catalog, env: str) -> list[str]:
+    """``amtool check-config`` on alertmanager.yaml; every alert routed to exactly its catalog receiver (amtool)."""
+    from .alertmanager.verify import alertmanager_step as step
+
+    return step(out, catalog, env)
+
+
 def runbooks_step(catalog) -> list[str]:
     """Hand-written runbooks embed up-to-date generated sections (`mlmon runbooks --update`)."""
     from .handwritten_runbooks import embedded_runbooks_step
@@ -107,6 +114,7 @@ STEPS: list[tuple[str, object]] = [
     ("operator-models", operator_models_step),
     ("grafana", grafana_step),
     ("grafana-types", grafana_types_step),
+    ("alertmanager", alertmanager_step),
 ]
 """Steps run on the render of each environment."""
 CATALOG_STEPS: list[tuple[str, object]] = [
