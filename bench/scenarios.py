@@ -166,14 +166,14 @@ class Probe:
     # levels ------------------------------------------------------------------------------------
     def _span(self, frac: float) -> float:
         """A level ``frac`` of the way from the threshold to the bad end of the range (or 1x the threshold)."""
-        if self.op == "above":
+        if self.op in ("above", "above_or_equal"):
             limit = self.hi if self.hi is not None else self.thr * 2 if self.thr > 0 else self.thr + 2
         else:
             limit = self.lo if self.lo is not None else self.thr / 2 if self.thr > 0 else self.thr - 2
         return self.thr + (limit - self.thr) * frac
 
     def _good_span(self, frac: float) -> float:
-        if self.op == "above":
+        if self.op in ("above", "above_or_equal"):
             limit = self.lo if self.lo is not None else 0.0
         else:
             limit = self.hi if self.hi is not None else self.thr * 2 if self.thr > 0 else self.thr + 2
@@ -207,6 +207,10 @@ class Probe:
             return value > self.thr
         if self.op == "below":
             return value < self.thr
+        if self.op == "above_or_equal":
+            return value >= self.thr
+        if self.op == "below_or_equal":
+            return value <= self.thr
         return value == self.thr
 
     # to be provided per probe ------------------------------------------------------------------
@@ -423,7 +427,7 @@ class LatencyProbe(Probe):
             for e in timeline:
                 f = float(level_of(e))
                 good, bad = (1 - f) * self.traffic, f * self.traffic
-                if self.hist_op == "above":  # good observations <= b0, bad ones in (thr, b2]
+                if self.hist_op in ("above", "above_or_equal"):  # good observations <= b0, bad ones in (thr, b2]
                     cum = [good, good, good + bad, good + bad]
                 else:  # bad observations in (b0, thr], good ones in (thr, b2]
                     cum = [0.0, bad, bad + good, bad + good]
@@ -516,7 +520,7 @@ def probe_for(a, rs) -> Probe | None:
     if isinstance(m, ThresholdMonitor):
         sm = m.smoothing
         if m.denominator is not None:
-            split = split_counters(rs, [(m.metric, m.matchers)], [(m.denominator.metric, m.denominator.matchers)])
+            split = split_counters(rs, [(m.metric, m.matchers)], [(d.metric, d.matchers) for d in m.denominator])
             return RatioProbe("threshold/ratio", iv, sm.window if sm else 300, m.op, a.threshold, 0.0, 1.0,
                               counter=True, split=split,
                               scenarios=("step", "drift", "noise", "spike", "reset", "gap", "gap-degraded"))
@@ -549,7 +553,7 @@ def probe_for(a, rs) -> Probe | None:
         thr = threshold_in_metric_units(rs, m.histogram, a.threshold)
         les = [fmt(thr * 0.5), fmt(thr), fmt(thr * 2), "+Inf"]
         names = tuple(series_name(f"{m.histogram}_bucket", {**labels, "le": le}) for le in les)
-        share = 1 - m.quantile if m.op == "above" else m.quantile
+        share = 1 - m.quantile if m.op in ("above", "above_or_equal") else m.quantile
         return LatencyProbe("latency", iv, m.window, "above", share, 0.0, 1.0, counter=True, names=names,
                             quantile=m.quantile, hist_op=m.op,
                             scenarios=("step", "drift", "noise", "spike", "reset", "gap", "gap-degraded"))

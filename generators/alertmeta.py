@@ -44,6 +44,9 @@ def runbook_url(a: Alert, rs: ResolvedService) -> str:
 def labels(a: Alert, rs: ResolvedService) -> dict[str, str]:
     out = dict(rs.defaults.common_labels)
     out.update(a.monitor.labels)
+    if rs.defaults.alertmanager is not None and rs.is_prometheus and rs.namespace:
+        # the AlertmanagerConfig of the service matches namespace="<its namespace>" (prometheus-operator)
+        out["namespace"] = rs.namespace
     out.update({"severity": a.severity, "service": rs.name, "team": rs.service.team, "env": rs.env})
     receiver = rs.service.routing.get(a.severity)
     if receiver:
@@ -69,7 +72,7 @@ def description(a: Alert, rs: ResolvedService) -> str:
     value = "{{ $value | humanize }}"
     when = f" for {format_duration(a.for_)}" if a.for_ else ""
     lead = a.monitor.description.rstrip(". ") + ". " if a.monitor.description else ""
-    if a.burn is not None:
+    if a.burn in ("fast", "slow"):  # a ratio SLO's burn-rate alerts (its absent alert reads like any other)
         return (f"{lead}The error budget of the {num(round(a.threshold * 100, 6))}% objective is burning "
                 f"{'fast' if a.burn == 'fast' else 'steadily'}{when}: {condition(a, rs)}.")
     return f"{lead}Current value {value}; fires when {condition(a, rs)}{when}."

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from .cloudwatch.plans import Unsupported
 from .model import DEFAULT_WINDOW
-from .promql import matcher_op, num
+from .promql import by_clause, matcher_op, num
 from .resolve import Alert, ResolvedService
 from .signals import UNITS, Level, series_and_now
 
@@ -81,9 +81,13 @@ class KindSpec:
     """The metrics it reads and the types that fit (checked against ``metrics:``)."""
     check: Callable[[Any, Any], Iterable[tuple[tuple, str]]]
     """Its own catalog checks: ``(path inside the monitor, message)`` for each problem."""
+    warnings: Callable[[Any, Any], Iterable[tuple[tuple, str]]]
+    """``(path, message)`` for what is valid but likely not what the author meant (``mlmon check`` prints them
+    and still passes), e.g. an SLO whose low-traffic guard can never let it alert."""
 
 
-FACETS = ("expr", "recording_rules", "signals", "panels", "scenario", "cloudwatch", "condition", "metrics", "check")
+FACETS = ("expr", "recording_rules", "signals", "panels", "scenario", "cloudwatch", "condition", "metrics", "check",
+          "warnings")
 
 
 def panels_of(signals):
@@ -102,6 +106,10 @@ def no_checks(m, svc) -> Iterable[tuple[tuple, str]]:
     return ()
 
 
+no_warnings = no_checks
+"""The ``warnings`` facet of a kind that has none."""
+
+
 # --- shared helpers ----------------------------------------------------------------------------------
 
 
@@ -118,6 +126,22 @@ def levels(rs: ResolvedService, m, value=lambda a: a.threshold) -> tuple[Level, 
 def ratio_by(rs: ResolvedService, m) -> tuple[str, ...]:
     """Labels a ratio or latency aggregates by: the monitor's ``by``, else the service's labels."""
     return tuple(m.by) if m.by is not None else tuple(rs.service.labels)
+
+
+def aggregation(rs: ResolvedService, m) -> str:
+    """The grouping clause of a ratio or latency: ``without (...)`` when the monitor names labels to drop,
+    else ``by (...)`` of :func:`ratio_by` (empty when there are none)."""
+    if getattr(m, "without", None) is not None:
+        return f"without ({', '.join(m.without)}) "
+    return by_clause(ratio_by(rs, m))
+
+
+def kept(rs: ResolvedService, m, labels: dict[str, str]) -> dict[str, str]:
+    """Of a synthetic series' ``labels``, those the monitor's aggregation keeps (what its alert carries)."""
+    if getattr(m, "without", None) is not None:
+        return {k: v for k, v in labels.items() if k not in m.without}
+    by = ratio_by(rs, m)
+    return {k: v for k, v in labels.items() if k in by}
 
 
 def threshold_in_metric_units(rs: ResolvedService, metric: str, value: float) -> float:
@@ -189,10 +213,15 @@ def unreachable(m, rng, op: str) -> Iterable[tuple[tuple, str]]:
     if rng is None:
         return
     lo, hi = rng
+    words = {"above": "above", "below": "below", "above_or_equal": "at or above", "below_or_equal": "at or below"}
     for path, t in thresholds(m):
-        if (op == "below" and t <= lo) or (op == "above" and t >= hi):
-            yield path, (f"{'below' if op == 'below' else 'above'} {num(t)} can never happen: "
-                         f"the metric ranges over [{num(lo)}, {num(hi)}]")
+        if ((op == "below" and t <= lo) or (op == "above" and t >= hi) or (op == "below_or_equal" and t < lo)
+                or (op == "above_or_equal" and t > hi)):
+            yield path, (f"{words[op]} {num(t)} can never happen: the metric ranges over [{num(lo)}, {num(hi)}]")
+        elif ((op == "below_or_equal" and t >= hi) or (op == "above_or_equal" and t <= lo)
+              or (op == "below" and t > hi) or (op == "above" and t < lo)):
+            yield path, (f"{words[op]} {num(t)} always holds: the metric ranges over [{num(lo)}, {num(hi)}], "
+                         "so the alert would always fire")
 
 
 def no_threshold_overrides(m, why: str) -> Iterable[tuple[tuple, str]]:

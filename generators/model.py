@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from .alertmanager.model import AlertmanagerSettings, Inhibits
 from .runbook_settings import RunbookSettings
 from .jobs.model import Hosts, JobDefaults, Remediation, ScheduledJob
 
@@ -73,6 +74,9 @@ class Defaults(Strict):
     namespaces: dict[DnsName, DnsName] = Field(default_factory=dict)
     """Namespace as the catalog names it -> the namespace its objects are rendered into (every object,
     RoleBinding subject, ``kubectl -n`` of a remediation and runbook command follows)."""
+    alertmanager: AlertmanagerSettings | None = None
+    """Receivers, routing defaults per severity, time intervals and inhibition defaults; with it, mlmon renders
+    the Alertmanager configuration and every ``routing`` entry must name a declared receiver (docs/catalog.md)."""
     environment_settings: dict[EnvName, EnvironmentSettings] = Field(default_factory=dict)
     """Per environment: the settings above that differ there (``rule_labels``, ``dashboard_labels``,
     ``dashboard_folder_annotation``, ``dashboard_folder``, ``dashboard_namespace``, ``namespaces``)."""
@@ -225,6 +229,9 @@ class MonitorBase(Strict):
     remediations: tuple[DnsName, ...] = ()
     """Names of the service's remediations to run when this monitor's alerts fire (annotated on each alert).
     A level's own ``remediations`` replaces this list for that level's alert."""
+    inhibits: Inhibits | None = None
+    """Alerts of the same service this monitor's alerts silence while firing (Alertmanager inhibition), e.g. an
+    outage or ``absent`` alert silencing the symptoms it explains."""
     notes: str | None = None
     """Reviewer notes shown on the alert's runbook page, not in the notification: e.g. why the monitor
     differs from the seed runbook's literal text."""
@@ -237,6 +244,10 @@ class MonitorBase(Strict):
         """``(name suffix, severity, variant)`` of each alert this monitor derives from one threshold, or ``()``
         when its alerts are its levels (or the monitor itself)."""
         return ()
+
+    def variant_for(self, variant: str, for_: int) -> int:
+        """The ``for`` of one of :meth:`alert_variants` (default: the monitor's)."""
+        return for_
 
     @model_validator(mode="after")
     def _levels_or_shorthand(self):
@@ -271,26 +282,37 @@ class Smoothing(Strict):
         return self
 
 
+Op = Literal["above", "below", "above_or_equal", "below_or_equal"]
+"""Which side of the threshold is bad: ``above`` (``>``), ``below`` (``<``), or with the threshold itself
+``above_or_equal`` (``>=``), ``below_or_equal`` (``<=``)."""
+
+
 class ThresholdMonitor(MonitorBase):
     """A gauge or score (or ratio of two counters' rates) above/below a bound."""
 
     kind: Literal["threshold"]
     metric: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
-    op: Literal["above", "below"] = "above"
+    op: Op = "above"
     smoothing: Smoothing | None = None
-    denominator: SelectorIn | None = None
-    """Divide the metric's rate by this counter's rate (both over ``smoothing.window``, default 5m)."""
+    denominator: SelectorsIn | None = None
+    """Divide by this selector, or by the sum of several (``[processed_total, failed_total]``): counters divide
+    their rates (over ``smoothing.window``, default 5m), gauges their values (smoothed alike when ``smoothing``
+    is given), e.g. available / desired replicas."""
     by: tuple[LabelName, ...] | None = None
     """Aggregate per these labels (ratios default to the service's labels)."""
+    without: tuple[LabelName, ...] | None = None
+    """Aggregate away only these labels (``sum without (instance, pod)``), keeping every other; instead of ``by``."""
     min_events: float | None = Field(default=None, ge=0)
-    """Low-traffic guard for ratios (with ``denominator`` only): judge the ratio only while at least this many
-    events per minute arrive in the denominator over the window. Default 1; 0 turns the guard off."""
+    """Low-traffic guard for ratios of counters (with ``denominator`` only): judge the ratio only while at least
+    this many events per minute arrive in the denominator over the window. Default 1; 0 turns the guard off."""
 
     @model_validator(mode="after")
     def _guard_needs_ratio(self):
         if self.min_events is not None and self.denominator is None:
             raise ValueError("`min_events` guards a ratio: it needs a `denominator`")
+        if self.by is not None and self.without is not None:
+            raise ValueError("give either `by` (labels to keep) or `without` (labels to drop), not both")
         return self
 
     @property
@@ -321,7 +343,7 @@ class TrendMonitor(MonitorBase):
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     window: PositiveSeconds
     per: Literal["second", "minute", "hour", "day"]
-    op: Literal["above", "below"] = "below"
+    op: Op = "below"
 
 
 class FailuresMonitor(MonitorBase):
@@ -346,6 +368,17 @@ class StalledMonitor(MonitorBase):
     DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
 
 
+class SloAbsent(Strict):
+    """The SLO's automatic absent alert (``absent: true`` takes these defaults)."""
+
+    for_: Seconds = Field(default=600, alias="for")
+    severity: Severity = "ticket"
+
+
+def _absent_option(v):
+    return {} if v is True else None if v is False else v
+
+
 class RatioMonitor(MonitorBase):
     """A ratio SLO: ``threshold`` is the objective (e.g. 0.99) over ``period``.
 
@@ -360,14 +393,38 @@ class RatioMonitor(MonitorBase):
     by: tuple[LabelName, ...] | None = None
     page_severity: Severity = "page"
     ticket_severity: Severity = "ticket"
+    page: bool = True
+    """Render the fast-burn alert (``<name>FastBurn``, ``page_severity``); ``false``: this SLO never pages
+    (Sloth's ``page_alert.disable``)."""
+    ticket: bool = True
+    """Render the slow-burn alert (``<name>SlowBurn``, ``ticket_severity``); ``false``: no ticket."""
+    absent: Annotated[SloAbsent | None, BeforeValidator(_absent_option)] = None
+    """``true`` (or ``{for, severity}``, default 10m, ticket): an extra alert ``<name>MetricsAbsent`` while a
+    ``total`` selector has no series, so an SLO whose metrics vanished (renamed, scrape broken) does not sit
+    silently at "no errors"."""
+    expected_events: float | None = Field(default=None, ge=0)
+    """Events per minute the service receives when it is quietest (e.g. at night; per ``by`` group). ``mlmon
+    check`` warns when that is below ``min_events``: the low-traffic guard would then keep every burn alert
+    off, even at 100 % errors."""
     min_events: float = Field(default=1, ge=0)
     """Low-traffic guard: a window pair only alerts while at least this many events per minute arrived
     over its short window (a handful of requests must not page)."""
     DEFAULT_FOR: ClassVar[int] = 120
 
     def alert_variants(self) -> tuple[tuple[str, str, str], ...]:
-        """A fast burn that pages and a slow burn that tickets (``generators/data/burn_rates.yaml``)."""
-        return (("FastBurn", self.page_severity, "fast"), ("SlowBurn", self.ticket_severity, "slow"))
+        """A fast burn that pages and a slow burn that tickets (``generators/data/burn_rates.yaml``), each unless
+        switched off (``page``/``ticket``)."""
+        out = []
+        if self.page:
+            out.append(("FastBurn", self.page_severity, "fast"))
+        if self.ticket:
+            out.append(("SlowBurn", self.ticket_severity, "slow"))
+        if self.absent is not None:
+            out.append(("MetricsAbsent", self.absent.severity, "absent"))
+        return tuple(out)
+
+    def variant_for(self, variant: str, for_: int) -> int:
+        return self.absent.for_ if variant == "absent" else for_
 
     @model_validator(mode="after")
     def _good_xor_bad(self):
@@ -377,6 +434,8 @@ class RatioMonitor(MonitorBase):
             raise ValueError("ratio monitors derive their page/ticket alerts; `levels` is not allowed")
         if self.threshold is not None and not 0 < self.threshold < 1:
             raise ValueError(f"the objective (threshold) must be between 0 and 1 exclusive, got {self.threshold}")
+        if not self.page and not self.ticket:
+            raise ValueError("`page: false` and `ticket: false` leave the SLO no alert; keep one (or `enabled: false`)")
         return self
 
 
@@ -391,8 +450,18 @@ class LatencyMonitor(MonitorBase):
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     quantile: float = Field(default=0.95, gt=0, lt=1)
     window: PositiveSeconds = DEFAULT_WINDOW
-    op: Literal["above", "below"] = "above"
+    op: Op = "above"
     by: tuple[LabelName, ...] | None = None
+    without: tuple[LabelName, ...] | None = None
+    """Aggregate away only these labels (``le`` is always kept); instead of ``by``."""
+
+    @model_validator(mode="after")
+    def _by_or_without(self):
+        if self.by is not None and self.without is not None:
+            raise ValueError("give either `by` (labels to keep) or `without` (labels to drop), not both")
+        if self.without is not None and "le" in self.without:
+            raise ValueError("`le` is the histogram's bucket label: histogram_quantile needs it, it cannot go in `without`")
+        return self
 
 
 class AbsentMonitor(MonitorBase):
@@ -402,6 +471,38 @@ class AbsentMonitor(MonitorBase):
     metric: MetricName
     matchers: dict[LabelName, str] = Field(default_factory=dict)
     DEFAULT_FOR: ClassVar[int] = 600
+
+
+class ForecastMonitor(MonitorBase):
+    """Where the metric is heading: ``predict_linear(metric[window], horizon)`` (a least-squares line over
+    ``window``, extended ``horizon`` ahead) compared with ``threshold`` (default 0), e.g. free disk below 0 in 4h,
+    or a queue above its capacity in 2h."""
+
+    kind: Literal["forecast"]
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+    window: PositiveSeconds = 6 * 3600
+    """The history the line is fitted to."""
+    horizon: PositiveSeconds
+    """How far ahead the line is extended (e.g. ``4h``: "full within four hours")."""
+    op: Op = "below"
+    DEFAULT_FOR: ClassVar[int] = 3600
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
+
+
+class ChangesMonitor(MonitorBase):
+    """How often a series changed value within ``window`` (``changes``: restarts seen in a start-time gauge,
+    config reloads, leader changes), or how often a counter reset (``resets``: its process restarted), compared
+    with ``threshold`` (default 0: any change)."""
+
+    kind: Literal["changes"]
+    metric: MetricName
+    matchers: dict[LabelName, str] = Field(default_factory=dict)
+    function: Literal["changes", "resets"] = "changes"
+    window: PositiveSeconds = 3600
+    op: Literal["above", "above_or_equal"] = "above"
+    DEFAULT_FOR: ClassVar[int] = 0
+    DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
 
 
 class RawSeries(Strict):
@@ -423,9 +524,37 @@ class RawTests(Strict):
     silent: RawCase
 
 
+class RawSample(Strict):
+    """One sample a recording rule must produce: its labels (besides the recording's name) and value."""
+
+    labels: dict[str, str] = Field(default_factory=dict)
+    value: float
+
+
+class RawRecordingCase(Strict):
+    """Input series, and every sample the recording holds at second ``at`` (none: it records nothing)."""
+
+    input: tuple[RawSeries, ...]
+    at: Seconds
+    samples: tuple[RawSample, ...] = ()
+
+
+class RawRecording(Strict):
+    """A recording rule of a raw monitor: evaluated in the monitor's own rule group, before its alert, so the
+    alert can read it (e.g. kubernetes-mixin's per-namespace CPU requests). It states its own test cases."""
+
+    record: MetricName
+    """The recorded series' name, by convention ``level:metric:operations`` (``namespace:cpu_requests:sum``)."""
+    expr: str
+    labels: dict[LabelName, str] = Field(default_factory=dict)
+    tests: tuple[RawRecordingCase, ...] = Field(min_length=1)
+    """At least one case: input series and the samples the recording must hold (promtool ``promql_expr_test``)."""
+
+
 class RawMonitor(MonitorBase):
-    """Escape hatch: a full PromQL alert expression. Still parsed, its metrics still checked, and it must
-    bring its own test cases (a series where it fires, one where it stays silent)."""
+    """Escape hatch: a full PromQL alert expression, optionally over recording rules of its own. Still parsed,
+    its metrics still checked, and it must bring its own test cases (a series where it fires, one where it
+    stays silent; the samples each recording holds)."""
 
     kind: Literal["raw"]
     expr: str
@@ -433,16 +562,26 @@ class RawMonitor(MonitorBase):
     """What the dashboard panel plots (e.g. the ratio the expression compares); default: ``expr`` itself,
     which only has data while the condition holds."""
     tests: RawTests
+    recordings: tuple[RawRecording, ...] = ()
+    """Recording rules the expression reads (rendered in the monitor's own group, before the alert)."""
     threshold: None = None  # the threshold is inside expr
+
+    @model_validator(mode="after")
+    def _recordings_unique(self):
+        names = [r.record for r in self.recordings]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"recording {', '.join(twice)} is defined twice")
+        return self
 
 
 Monitor = Annotated[
     Union[ThresholdMonitor, FlagMonitor, TrendMonitor, FailuresMonitor, StalledMonitor, RatioMonitor,
-          LatencyMonitor, AbsentMonitor, RawMonitor],
+          LatencyMonitor, AbsentMonitor, ForecastMonitor, ChangesMonitor, RawMonitor],
     Field(discriminator="kind"),
 ]
 
-KINDS = ("threshold", "flag", "trend", "failures", "stalled", "ratio", "latency", "absent", "raw")
+KINDS = ("threshold", "flag", "trend", "failures", "stalled", "ratio", "latency", "absent", "forecast", "changes", "raw")
 
 
 class Service(Strict):

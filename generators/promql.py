@@ -58,7 +58,23 @@ def by_clause(labels: tuple[str, ...] | list[str]) -> str:
     return f"by ({', '.join(labels)}) " if labels else ""
 
 
-CMP = {"above": ">", "below": "<"}
+CMP = {"above": ">", "below": "<", "above_or_equal": ">=", "below_or_equal": "<="}
+"""A monitor's ``op`` as the PromQL comparison."""
+
+
+def side(op: str) -> str:
+    """Which side of the threshold is bad, ignoring whether the threshold itself is: ``above`` or ``below``."""
+    return "below" if op.startswith("below") else "above"
+
+
+def opposite(op: str) -> str:
+    """The good side of ``op``'s threshold (``above``/``below``)."""
+    return "above" if side(op) == "below" else "below"
+
+
+def inclusive(op: str) -> bool:
+    """``above_or_equal``/``below_or_equal``: a value exactly at the threshold is bad."""
+    return op.endswith("_or_equal")
 
 
 @lru_cache(maxsize=4096)

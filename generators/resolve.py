@@ -153,8 +153,9 @@ def resolve_monitor(mon: Monitor, env: str) -> list[Alert]:
         for_ = mon.DEFAULT_FOR
     variants = mon.alert_variants()
     if variants:
-        return [Alert(name=f"{mon.name}{suffix}", monitor=mon, threshold=threshold, for_=for_, severity=severity,
-                      burn=variant, remediations=mon.remediations) for suffix, severity, variant in variants]
+        return [Alert(name=f"{mon.name}{suffix}", monitor=mon, threshold=threshold, for_=mon.variant_for(variant, for_),
+                      severity=severity, burn=variant, remediations=mon.remediations)
+                for suffix, severity, variant in variants]
     severity = _pick(o and o.severity, mon.severity)
     return [Alert(name=mon.name, monitor=mon, threshold=threshold, for_=for_, severity=severity or "warning",
                   remediations=mon.remediations)]

@@ -64,7 +64,8 @@ class Signal:
     queries: tuple
     unit: str = "short"
     op: str = "above"
-    """Which side of each level is bad: ``above`` or ``below``."""
+    """Which side of each level is bad: ``above`` or ``below``, or ``above_or_equal``/``below_or_equal`` when a
+    value exactly at the level is bad too."""
     levels: tuple[Level, ...] = ()
     min: float | None = None
     max: float | None = None
@@ -90,5 +91,6 @@ def series_and_now(signals: tuple[Signal, ...]) -> tuple[Panel, ...]:
 
 
 def operator_side(operator: str) -> str:
-    """``above``/``below`` for a CloudWatch ComparisonOperator."""
-    return "below" if operator.startswith("Less") else "above"
+    """The ``op`` (``above``/``below``, ``_or_equal`` when inclusive) of a CloudWatch ComparisonOperator."""
+    side = "below" if operator.startswith("Less") else "above"
+    return side + "_or_equal" if "OrEqual" in operator else side

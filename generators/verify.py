@@ -194,6 +194,18 @@ def grafana_types_step(out, catalog, env: str) -> list[str]:
     return step(out, catalog, env)
 
 
+def alertmanager_step(out, catalog, env: str) -> list[str]:
+    """``amtool check-config`` on alertmanager.yaml; every alert routed to exactly its catalog receiver (amtool)."""
+    from .alertmanager.verify import alertmanager_step as step
+
+    if isinstance(out, Rendered):  # amtool reads files: the in-memory render written to a scratch directory
+        if catalog is None or catalog.defaults.alertmanager is None:
+            return step(Path(), catalog, env)
+        with tempfile.TemporaryDirectory(prefix="mlmon-amtool-") as tmp:
+            return step(out.write(tmp), catalog, env)
+    return step(Path(out), catalog, env)
+
+
 def runbooks_step(catalog) -> list[str]:
     """Hand-written runbooks embed up-to-date generated sections (`mlmon runbooks --update`)."""
     from .handwritten_runbooks import embedded_runbooks_step
@@ -210,6 +222,7 @@ STEPS: list[tuple[str, object]] = [
     ("operator-models", operator_models_step),
     ("grafana", grafana_step),
     ("grafana-types", grafana_types_step),
+    ("alertmanager", alertmanager_step),
 ]
 """Steps run on the render of each environment."""
 CATALOG_STEPS: list[tuple[str, object]] = [

@@ -17,8 +17,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from generators.model import (AbsentMonitor, FailuresMonitor, FlagMonitor, LatencyMonitor, RatioMonitor,
-                              StalledMonitor, ThresholdMonitor, TrendMonitor)
+from generators.model import (AbsentMonitor, ChangesMonitor, FailuresMonitor, FlagMonitor, ForecastMonitor,
+                              LatencyMonitor, RatioMonitor, StalledMonitor, ThresholdMonitor, TrendMonitor)
 from generators.prometheus.series import base_labels, complement_labels, series_name
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,9 +30,9 @@ def _selectors(mon):
     """(metric, matchers) pairs a monitor reads."""
     if isinstance(mon, ThresholdMonitor):
         yield mon.metric, mon.matchers
-        if mon.denominator is not None:
-            yield mon.denominator.metric, mon.denominator.matchers
-    elif isinstance(mon, (FlagMonitor, TrendMonitor, FailuresMonitor, AbsentMonitor)):
+        for d in mon.denominator or ():
+            yield d.metric, d.matchers
+    elif isinstance(mon, (FlagMonitor, TrendMonitor, FailuresMonitor, AbsentMonitor, ForecastMonitor, ChangesMonitor)):
         yield mon.metric, mon.matchers
     elif isinstance(mon, LatencyMonitor):
         yield mon.histogram, mon.matchers

@@ -194,6 +194,17 @@ def test_promtool_cost_reports_steps_and_rules():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("amtool") is None, reason="amtool not on PATH")
+def test_alertmanager_step_benchmark_runs_on_a_tiny_catalog():
+    code, out, err = run_script("alertmanager_step.py", "--services", "3", "--json")
+    assert code == 0, err
+    data = last_json(out)
+    assert data["services"] == 3 and set(data["environments"]) == {"dev", "staging", "prod"}
+    for m in data["environments"].values():
+        assert m["failures"] == 0 and 0 < m["amtool_route_tests"] <= m["alerts"] and m["step_seconds"] > 0
+
+
+@pytest.mark.slow
 def test_yaml_load_rejects_the_hostile_cases():
     code, out, err = run_script("yaml_load.py", "billion_laughs", "flat_1e6", "seed_catalog", "--json")
     assert code == 0, err

@@ -196,7 +196,7 @@ def test_thresholds_lists_cloudwatch_alarms_beside_prometheus(capsys):
     assert main(["thresholds", "--env", "prod", "--catalog", str(CATALOG)]) == 0
     text = capsys.readouterr().out
     head = text.splitlines()[0]
-    assert head.split()[:7] == ["SERVICE", "ALERT", "ENV", "SOURCE", "SEVERITY", "FOR", "CONDITION"]
+    assert head.split()[:8] == ["SERVICE", "ALERT", "ENV", "SOURCE", "SEVERITY", "FOR", "RECEIVER", "CONDITION"]
     assert head.split()[-1] == "ALARM"
     assert "boltit-pilot-PilotClassificationAccuracyLow: Average, 5m periods, 3 of 3" in text
 

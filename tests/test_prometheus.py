@@ -77,8 +77,12 @@ def test_ratio_slo_multiwindow_multi_burn_rate(repo_catalog):
     groups = {g["name"]: g for g in rule_file(rs)["groups"]}
     slo = groups["rl-feedback-loop.slo.RLFeedbackSuccessRate"]
     records = [r for r in slo["rules"] if "record" in r]
-    windows = {r["record"].rsplit("rate", 1)[1] for r in records}
+    windows = {r["record"].rsplit("rate", 1)[1] for r in records if ":rate" in r["record"]}
     assert windows == {"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+    # then, for dashboards: errors per second, the period's error ratio, the objective, the budget remaining
+    assert [r["record"] for r in records if ":rate" not in r["record"] or ":errors:" in r["record"]] == [
+        "mlmon_slo:errors:rate5m", "mlmon_slo:error_ratio:period", "mlmon_slo:objective",
+        "mlmon_slo:error_budget_remaining"]
     ratio_5m = next(r for r in records if r["record"] == "mlmon_slo:error_ratio:rate5m")
     assert "rate(rl_feedback_failed_total[5m])" in ratio_5m["expr"]
     assert "rate(rl_feedback_processed_total[5m])" in ratio_5m["expr"]

@@ -1,5 +1,6 @@
 """Every PromQL expression mlmon will write parses (promql-parser), in every environment, and a raw
-expression only reads metrics the service declares (or lists under `external_metrics`)."""
+expression (or raw recording rule) only reads metrics the service declares (or lists under `external_metrics`)
+or records itself."""
 
 import re
 
@@ -13,12 +14,15 @@ def check(ctx):
     for src, svc in ctx.services:
         if svc.source.type != "prometheus":
             continue
+        recorded = {r.record for mon in svc.monitors if isinstance(mon, RawMonitor) for r in mon.recordings}
         for i, mon in enumerate(svc.monitors):
             if isinstance(mon, RawMonitor):
                 for field in ("expr", "plot"):
                     text = getattr(mon, field)
                     if text is not None:
-                        yield from _raw_problems(src, svc, ("monitors", i, field), text)
+                        yield from _raw_problems(src, svc, ("monitors", i, field), text, recorded)
+                for j, r in enumerate(mon.recordings):
+                    yield from _raw_problems(src, svc, ("monitors", i, "recordings", j, "expr"), r.expr, recorded)
         # generated expressions: a generator bug or an odd matcher must surface here, not in Prometheus
         seen = set()
         for env in ctx.defaults.environments:
@@ -35,6 +39,8 @@ def check(ctx):
                     idx = svc.monitors.index(a.monitor)
                     yield src.problem(("monitors", idx), f"generated PromQL for {a.name} does not parse: {err}: {expr}")
             for mon in rs.monitors():
+                if isinstance(mon, RawMonitor):
+                    continue  # the catalog's own text: reported above, with its path
                 for rule in recording_rules(mon, rs):
                     err = parse_error(rule["expr"])
                     if err and rule["expr"] not in seen:
@@ -46,12 +52,12 @@ def check(ctx):
 _LE = re.compile(r'(?P<metric>[a-zA-Z_:][a-zA-Z0-9_:]*)_bucket\{[^}]*\ble\s*=\s*"(?P<le>[^"]*)"')
 
 
-def _raw_problems(src, svc, path, text):
+def _raw_problems(src, svc, path, text, recorded=frozenset()):
     err = parse_error(text)
     if err:
         yield src.problem(path, f"not valid PromQL: {err}")
         return
-    known = set(svc.metrics) | set(svc.external_metrics) | {"ALERTS", "ALERTS_FOR_STATE", "up"}
+    known = set(svc.metrics) | set(svc.external_metrics) | set(recorded) | {"ALERTS", "ALERTS_FOR_STATE", "up"}
     for name in sorted(metric_names(text)):
         base = name
         for suffix in ("_bucket", "_sum", "_count"):

@@ -49,6 +49,10 @@ def run(args) -> int:
 
     catalog = load(args)
     envs = check_env(catalog, args.env)
+    from ..catalog_warnings import catalog_warnings
+
+    for w in catalog_warnings(catalog):  # valid, likely not meant: printed, never a failure
+        print(f"mlmon check: warning: {w}", file=sys.stderr)
     n_alerts = 0
     renders: dict[str, Rendered] = {}
     for env in envs:  # each environment rendered once, in memory: the bytes `mlmon render` would write

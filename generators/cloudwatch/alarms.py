@@ -19,7 +19,7 @@ from ..alertmeta import condition, labels, remediations, runbook_url, summary
 from ..durations import format_duration as dur
 from ..kinds import cloudwatch_plan
 from ..names import MANAGED_BY, alarm_name, cloudwatch_console_url, health_alarm_name, topic_name
-from ..promql import num
+from ..promql import num, side
 from ..resolve import Alert, ResolvedService
 from ..types import SEVERITIES
 from .plans import TREAT_MISSING, BurnPlan, Plan, Unsupported, stat_query
@@ -209,7 +209,7 @@ def _anomaly_spec(rs: ResolvedService, m) -> AlarmSpec | None:
         stat = f.get("Statistic") or f.get("ExtendedStatistic")
         stat_q = stat_query("m1", ref, p.period, stat, {"Unit": f["Unit"]} if "Unit" in f else {})
     stat_q = {**stat_q, "ReturnData": True}
-    direction = band.direction or getattr(m, "op", "above")
+    direction = band.direction or side(getattr(m, "op", "above"))
     width = num(band.width)
     label = f"expected {ref['MetricName']} ({width} std dev)"
     queries = [stat_q, {"Id": "ad1", "Expression": f"ANOMALY_DETECTION_BAND(m1, {width})", "Label": label[:255],

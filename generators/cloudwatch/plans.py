@@ -17,7 +17,9 @@ from ..resolve import Alert, ResolvedService
 from ..signals import CwQuery, Level, Signal, operator_side
 from .model import STANDARD_RESOLUTION, valid_period  # noqa: F401  (valid_period: for the kinds)
 
-OPERATOR = {"above": "GreaterThanThreshold", "below": "LessThanThreshold"}
+OPERATOR = {"above": "GreaterThanThreshold", "below": "LessThanThreshold",
+            "above_or_equal": "GreaterThanOrEqualToThreshold", "below_or_equal": "LessThanOrEqualToThreshold"}
+"""A monitor's ``op`` as the alarm's ComparisonOperator."""
 
 # TreatMissingData per kind (docs/cloudwatch.md explains each choice).
 TREAT_MISSING = {
@@ -177,6 +179,8 @@ def threshold_path(m, a: Alert) -> tuple:
 def no_by(m, advice: str = "; use the metric's dimensions instead") -> None:
     if m.by:
         raise Unsupported(m, ("by",), f"per-label aggregation (`by`) has no CloudWatch alarm equivalent{advice}")
+    if getattr(m, "without", None):
+        raise Unsupported(m, ("without",), f"per-label aggregation (`without`) has no CloudWatch alarm equivalent{advice}")
 
 
 # --- what dashboards plot -------------------------------------------------------------------------------

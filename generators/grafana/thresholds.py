@@ -7,6 +7,8 @@ each band. A dashboard built from these can never disagree with its alerts.
 
 from __future__ import annotations
 
+import math
+
 from ..kinds import signals
 from ..resolve import ResolvedService, alert_names
 from ..types import SEVERITIES
@@ -24,7 +26,10 @@ def steps(op: str, levels: list[tuple[float, str]]) -> list[dict]:
 
     Grafana colours a value with the last step whose ``value`` it reaches; each band gets the colour of the
     most severe alert firing there (``op`` "above": every level at or under the band; "below": every level
-    above it)."""
+    above it). A step's band includes its own value, so ``above_or_equal`` and ``below`` are exact at the
+    threshold; for ``below_or_equal`` the step sits at the next float above the threshold, so a value exactly
+    at it is coloured as firing (strict ``above`` keeps the step at the threshold: a value exactly at it is
+    coloured as firing, one float early)."""
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     pts = sorted(set(levels))
     if not pts:
@@ -35,14 +40,15 @@ def steps(op: str, levels: list[tuple[float, str]]) -> list[dict]:
 
     values = sorted({t for t, _ in pts})
     out = []
-    if op == "above":
+    if op in ("above", "above_or_equal"):
         out.append({"color": OK_COLOR, "value": None})
         for v in values:
             out.append({"color": worst([s for t, s in pts if t <= v]), "value": _n(v)})
     else:
         out.append({"color": worst([s for _, s in pts]), "value": None})
         for v in values:
-            out.append({"color": worst([s for t, s in pts if t > v]), "value": _n(v)})
+            at = math.nextafter(v, math.inf) if op == "below_or_equal" else v
+            out.append({"color": worst([s for t, s in pts if t > v]), "value": _n(at)})
     return out
 
 

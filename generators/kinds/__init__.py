@@ -9,11 +9,11 @@ generator reaches a kind through the functions below; none branches on a kind's 
 from __future__ import annotations
 
 from ..kindspec import KindSpec
-from . import absent, failures, flag, latency, ratio, raw, stalled, threshold, trend
+from . import absent, changes, failures, flag, forecast, latency, ratio, raw, stalled, threshold, trend
 
 KINDS: dict[str, KindSpec] = {k.name: k for k in (
     threshold.KIND, flag.KIND, trend.KIND, failures.KIND, stalled.KIND, ratio.KIND, latency.KIND, absent.KIND,
-    raw.KIND,
+    forecast.KIND, changes.KIND, raw.KIND,
 )}
 """Every kind, in the order of the catalog docs."""
 

@@ -6,7 +6,7 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, panels_of,
+from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, no_warnings, panels_of,
                         series_labels, unreachable)
 from ..model import FailuresMonitor
 from ..prometheus import series as ps
@@ -70,4 +70,4 @@ def check(m: FailuresMonitor, svc):
 KIND = KindSpec(
     name="failures", model=FailuresMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    metrics=metrics, check=check, warnings=no_warnings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..cloudwatch import plans as cw
-from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, panels_of,
+from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, no_warnings, panels_of,
                         series_labels, thresholds)
 from ..model import FlagMonitor
 from ..prometheus import series as ps
@@ -70,4 +70,4 @@ def check(m: FlagMonitor, svc):
 KIND = KindSpec(
     name="flag", model=FlagMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    metrics=metrics, check=check, warnings=no_warnings)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (UNIT_SCALE, KindSpec, MetricUse, grafana_unit, legend, levels, no_checks, no_recording_rules,
-                        panels_of, ratio_by, threshold_in_metric_units)
+from ..kindspec import (KindSpec, MetricUse, UNIT_SCALE, aggregation, grafana_unit, kept, legend, levels, no_checks,
+                        no_recording_rules, no_warnings, panels_of, ratio_by, series_labels, threshold_in_metric_units)
 from ..model import LatencyMonitor
 from ..prometheus import series as ps
-from ..promql import CMP, by_clause, dur, num, selector
+from ..promql import CMP, by_clause, dur, num, selector, side
 from ..resolve import Alert, ResolvedService
 from ..signals import Query, Signal
 
@@ -18,8 +18,8 @@ from ..signals import Query, Signal
 def lhs(rs: ResolvedService, m: LatencyMonitor) -> str:
     """``histogram_quantile`` in the histogram's own unit (compare with ``threshold_in_metric_units``)."""
     s = selector(rs.service, m.histogram, m.matchers, suffix="_bucket")
-    by = ("le",) + ratio_by(rs, m)
-    return f"histogram_quantile({num(m.quantile)}, sum {by_clause(by)}(rate({s}[{dur(m.window)}])))"
+    grouping = aggregation(rs, m) if m.without is not None else by_clause(("le",) + ratio_by(rs, m))
+    return f"histogram_quantile({num(m.quantile)}, sum {grouping}(rate({s}[{dur(m.window)}])))"
 
 
 def bound(rs: ResolvedService, a: Alert) -> float:
@@ -35,7 +35,8 @@ def signals(m: LatencyMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     unit = grafana_unit(rs, m.histogram)
     if not rs.is_prometheus:
         return (cw.alarm_signal(m.histogram, unit, m, rs, cloudwatch),)
-    q = Query(lhs(rs, m), legend(ratio_by(rs, m)) or m.name)
+    shown = ratio_by(rs, m) if m.without is None else [x for x in series_labels(rs, m.histogram) if x not in m.without]
+    q = Query(lhs(rs, m), legend(shown) or m.name)
     return (Signal(f"p{num(m.quantile * 100)} of {m.histogram} over {d(m.window)}", (q,), unit, m.op,
                    levels(rs, m, lambda a: bound(rs, a))),)
 
@@ -52,20 +53,19 @@ def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
     # observations in (0.9 thr, thr] put every quantile just under thr; in (thr, 1.1 thr] just over it
     under = [0, per_step, per_step, per_step]
     over = [0, 0, per_step, per_step]
-    bad, good = (over, under) if m.op == "above" else (under, over)
+    bad, good = (over, under) if side(m.op) == "above" else (under, over)
     base = ps.counter_base(per_step)
 
     def fires(r, total):
         return [(n, ps.Values().ramp(bad[i], r, start=base).ramp(good[i], total - r)) for i, n in enumerate(names)]
 
-    by = ratio_by(rs, m)
     # linear interpolation inside the bucket holding every observation
-    lower = bounds[1] if m.op == "above" else bounds[0]
-    upper = bounds[2] if m.op == "above" else bounds[1]
+    lower = bounds[1] if side(m.op) == "above" else bounds[0]
+    upper = bounds[2] if side(m.op) == "above" else bounds[1]
     return ps.Scenario(
         fires=fires,
         inside=lambda total: [(n, ps.Values().ramp(good[i], total, start=base)) for i, n in enumerate(names)],
-        t_true=interval, clear=m.window, labels={k: v for k, v in labels.items() if k in by},
+        t_true=interval, clear=m.window, labels=kept(rs, m, labels),
         value=lambda t: lower + (upper - lower) * m.quantile)
 
 
@@ -94,4 +94,4 @@ def metrics(m: LatencyMonitor):
 KIND = KindSpec(
     name="latency", model=LatencyMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=no_checks)
+    metrics=metrics, check=no_checks, warnings=no_warnings)

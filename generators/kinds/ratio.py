@@ -16,15 +16,22 @@ import yaml
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
 from ..durations import parse_duration
-from ..kindspec import KindSpec, MetricUse, alerts_of, legend, ratio_by, thresholds
+from ..kindspec import KindSpec, MetricUse, alerts_of, as_written, legend, ratio_by, thresholds
 from ..model import RatioMonitor
 from ..prometheus import series as ps
-from ..promql import by_clause, dur, num, sel
+from ..promql import by_clause, dur, matcher_op, num, sel
 from ..resolve import Alert, ResolvedService
 from ..signals import Level, Panel, Query, Signal, series_and_now
 
 SLO_ERROR_RATIO = "mlmon_slo:error_ratio"
 SLO_EVENTS_RATE = "mlmon_slo:events"
+SLO_ERRORS_RATE = "mlmon_slo:errors"
+"""Errors per second over the shortest window (what the period's error ratio sums)."""
+SLO_PERIOD_ERROR_RATIO = "mlmon_slo:error_ratio:period"
+"""The error ratio over the SLO's whole ``period`` (the SLI of the objective: 1 - it is the success ratio)."""
+SLO_OBJECTIVE = "mlmon_slo:objective"
+SLO_BUDGET_REMAINING = "mlmon_slo:error_budget_remaining"
+"""The share of the period's error budget not yet spent: 1 untouched, 0 spent, below 0 overspent."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,9 @@ def _sum_rate(rs: ResolvedService, sels, window: str, by: str) -> str:
 
 
 def recording_rules(m: RatioMonitor, rs: ResolvedService) -> list[dict]:
-    """Per window: the error ratio and the event rate (events per second) of one SLO."""
+    """Per window: the error ratio and the event rate (events per second) of one SLO. Then, for dashboards, the
+    period's error ratio (traffic-weighted: the errors per second over the shortest window, summed over the
+    period, divided by the events summed alike), the objective and the error budget remaining."""
     by = by_clause(ratio_by(rs, m))
     labels = slo_labels(rs, m)
     rules = []
@@ -86,20 +95,57 @@ def recording_rules(m: RatioMonitor, rs: ResolvedService) -> list[dict]:
             ratio = f"1 - (\n{_sum_rate(rs, m.good, window, by)}\n/\n{total}\n)"
         rules.append({"record": f"{SLO_ERROR_RATIO}:rate{window}", "expr": ratio, "labels": dict(labels)})
         rules.append({"record": f"{SLO_EVENTS_RATE}:rate{window}", "expr": total, "labels": dict(labels)})
+    shortest = dur(min(slo_windows()))
+    if m.bad is not None:
+        errors = _sum_rate(rs, m.bad, shortest, by)
+    else:
+        errors = f"{_sum_rate(rs, m.total, shortest, by)}\n-\n{_sum_rate(rs, m.good, shortest, by)}"
+    match = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    period = dur(m.period)
+    rules.append({"record": f"{SLO_ERRORS_RATE}:rate{shortest}", "expr": errors, "labels": dict(labels)})
+    rules.append({"record": SLO_PERIOD_ERROR_RATIO,
+                  "expr": (f"sum_over_time({SLO_ERRORS_RATE}:rate{shortest}{{{match}}}[{period}])\n/\n"
+                           f"sum_over_time({SLO_EVENTS_RATE}:rate{shortest}{{{match}}}[{period}])"),
+                  "labels": dict(labels)})
+    goal = objective(rs, m)
+    rules.append({"record": SLO_OBJECTIVE, "expr": f"vector({num(goal)})", "labels": dict(labels)})
+    rules.append({"record": SLO_BUDGET_REMAINING,
+                  "expr": f"1 - {SLO_PERIOD_ERROR_RATIO}{{{match}}} / {num(round(1 - goal, 12))}",
+                  "labels": dict(labels)})
     return rules
 
 
-def recorded(rs: ResolvedService, m: RatioMonitor, kind: str, window: int) -> str:
-    """Selector of one SLO recording (``kind``: ``SLO_ERROR_RATIO`` or ``SLO_EVENTS_RATE``); a dashboard's
-    variables (``rs.variables``) among the labels the recordings keep are matched too."""
+def recorded(rs: ResolvedService, m: RatioMonitor, kind: str, window: int | None) -> str:
+    """Selector of one SLO recording (``kind``: ``SLO_ERROR_RATIO`` or ``SLO_EVENTS_RATE`` over ``window``, or a
+    whole name with ``window`` None); a dashboard's variables (``rs.variables``) among the labels the recordings
+    keep are matched too."""
     match = ",".join(f'{k}="{v}"' for k, v in slo_labels(rs, m).items())
     by = ratio_by(rs, m)
     extra = ",".join(f'{lbl}=~"${lbl}"' for lbl in by if lbl in rs.variables)
-    return f"{kind}:rate{dur(window)}{{{match}{',' + extra if extra else ''}}}"
+    name = kind if window is None else f"{kind}:rate{dur(window)}"
+    return f"{name}{{{match}{',' + extra if extra else ''}}}"
+
+
+ABSENT = "absent"
+"""The variant of the SLO's automatic absent alert (``absent:``)."""
+PRESENT = 3
+"""Samples of its generated test before a total's series disappears."""
+
+
+def burns(alerts) -> list[Alert]:
+    """The burn-rate alerts among an SLO's alerts (not its absent alert)."""
+    return [a for a in alerts if a.burn != ABSENT]
+
+
+def absent_expr(rs: ResolvedService, m: RatioMonitor) -> str:
+    """No series of some ``total`` selector: the SLO reads nothing (renamed metric, broken scrape)."""
+    return "\nor\n".join(f"absent({sel(rs.service, s)})" for s in m.total)
 
 
 def expr(a: Alert, rs: ResolvedService) -> str:
     m = a.monitor
+    if a.burn == ABSENT:
+        return absent_expr(rs, m)
     budget = 1 - a.threshold
     guard = m.min_events / 60.0
     pairs = []
@@ -119,15 +165,15 @@ def expr(a: Alert, rs: ResolvedService) -> str:
 
 
 def burn_levels(alerts: list[Alert]) -> tuple[Level, ...]:
-    """Burn-rate factors of a ratio SLO's alerts with their severities."""
+    """Burn-rate factors of a ratio SLO's burn alerts with their severities."""
     return tuple(Level(a.name, a.severity, bw.factor(a.monitor.period))
-                 for a in alerts for bw in burn_windows()[a.burn])
+                 for a in burns(alerts) for bw in burn_windows()[a.burn])
 
 
 def success(rs: ResolvedService, m: RatioMonitor, windows: list[int], title: str) -> Signal:
     """The success ratio (1 - the recorded error ratio) over ``windows`` against the objective."""
     labels = ratio_by(rs, m)
-    alerts = alerts_of(rs, m)
+    alerts = burns(alerts_of(rs, m)) or alerts_of(rs, m)
     goal = objective(rs, m)
     queries = tuple(Query(f"1 - {recorded(rs, m, SLO_ERROR_RATIO, w)}",
                           (f"{d(w)} {legend(labels)}".strip() if len(windows) > 1 else legend(labels) or m.name))
@@ -138,9 +184,10 @@ def success(rs: ResolvedService, m: RatioMonitor, windows: list[int], title: str
 
 def signals(m: RatioMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     """The burn rate (error ratio / error budget) over each long window against the alerts' factors, then the
-    success ratio over the longest window against the objective."""
+    success ratio over the longest window against the objective, then the error budget remaining over the
+    period (Prometheus)."""
     if not rs.is_prometheus:
-        plans = [(a, cloudwatch(a, rs)) for a in alerts_of(rs, m)]
+        plans = [(a, cloudwatch(a, rs)) for a in burns(alerts_of(rs, m))]
         return (cw.signal("error ratio", "percentunit", plans),)
     budget = num(round(1 - objective(rs, m), 12))
     labels = ratio_by(rs, m)
@@ -150,9 +197,15 @@ def signals(m: RatioMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     note = (f"Burn rate = error ratio / error budget ({budget}); 1 spends the budget exactly over "
             f"{d(m.period)}.")
     longest = max(slo_windows())
+    remaining = Signal(f"Error budget remaining ({d(m.period)})",
+                       (Query(recorded(rs, m, SLO_BUDGET_REMAINING, None), legend(labels) or m.name),),
+                       "percentunit", "below", (),
+                       note=(f"1 - the error ratio over the last {d(m.period)} / the error budget "
+                             f"({budget}): 100 % untouched, 0 spent, below 0 overspent ({SLO_BUDGET_REMAINING})."))
     return (Signal(f"{m.name}: error-budget burn rate", burn, "short", "above", burn_levels(alerts_of(rs, m)),
                    note=note),
-            success(rs, m, [longest], f"Success ratio ({d(longest)})"))
+            success(rs, m, [longest], f"Success ratio ({d(longest)})"),
+            remaining)
 
 
 def panels(m: RatioMonitor, rs: ResolvedService) -> tuple[Panel, ...]:
@@ -161,11 +214,33 @@ def panels(m: RatioMonitor, rs: ResolvedService) -> tuple[Panel, ...]:
         return series_and_now(s)
     goal = objective(rs, m)
     return (Panel(s[0]), Panel(s[1], "stat", description=f"Objective: {num(round(goal * 100, 6))}% over "
-                                                        f"{d(m.period)}."))
+                                                        f"{d(m.period)}."),
+            Panel(s[2], "stat", description=s[2].note))
+
+
+def absent_scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
+    """The first ``total`` selector's series is there for a few samples, disappears (staleness marker) and
+    comes back; every other total stays. Fires: absent() carries the selector's equality matchers."""
+    m = a.monitor
+    interval = rs.defaults.evaluation_interval
+    names = [ps.series_name(s.metric, ps.base_labels(rs, s.metric, s.matchers)) for s in m.total]
+    merged = dict(rs.service.source.selector)
+    merged.update(m.total[0].matchers)
+    eq = {k: v for k, v in merged.items() if matcher_op(v)[0] == "="}
+    p = PRESENT
+
+    def fires(r, total):
+        first = [(names[0], ps.Values().const(1, p).stale().gap(r - p - 1).const(1, total - r))]
+        return first + [(n, ps.Values().const(1, total)) for n in names[1:]]
+
+    return ps.Scenario(fires=fires, inside=lambda total: [(n, ps.Values().const(1, total)) for n in names],
+                       t_true=p * interval, clear=0, labels=eq, value=lambda t: 1.0)
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
     m = a.monitor
+    if a.burn == ABSENT:
+        return absent_scenario(a, rs)
     interval = rs.defaults.evaluation_interval
     budget = 1 - a.threshold
     factors = [b.factor(m.period) for rows in burn_windows().values() for b in rows]
@@ -216,6 +291,14 @@ def cloudwatch(a: Alert, rs: ResolvedService) -> cw.BurnPlan:
     alarms while both windows of any pair do."""
     m = a.monitor
     cw.no_by(m, "; use the metrics' dimensions instead")
+    if a.burn == ABSENT:
+        if len(m.total) > 1:
+            raise cw.Unsupported(m, ("absent",), "an alarm watches one metric; with several `total` metrics, "
+                                                 "use an absent monitor per metric")
+        t = m.total[0]
+        return cw.single(cw.metric_ref(rs, m, t.metric, t.matchers, ("total",)), cw.metric_resolution(rs, t.metric),
+                         "SampleCount", {}, operator="LessThanThreshold", threshold=1.0,
+                         treat_missing=cw.TREAT_MISSING["absent"], label=t.metric)
     budget = 1 - a.threshold
     pairs = []
     for bw in burn_windows()[a.burn]:
@@ -257,6 +340,8 @@ def cloudwatch(a: Alert, rs: ResolvedService) -> cw.BurnPlan:
 
 def condition(a: Alert, rs: ResolvedService) -> str:
     m = a.monitor
+    if a.burn == ABSENT:
+        return f"no samples of {' or '.join(as_written(s.metric, s.matchers) for s in m.total)} (the SLO's total)"
     pairs = " or ".join(f"{num(b.factor(m.period))}x over {d(b.long)} and {d(b.short)}" for b in burn_windows()[a.burn])
     return f"error budget of {num(round(a.threshold * 100, 6))}% over {d(m.period)} burning at {pairs}"
 
@@ -282,7 +367,20 @@ def check(m: RatioMonitor, svc):
                    "ratio monitors take page_severity/ticket_severity, not a severity override")
 
 
+def warnings(m: RatioMonitor, svc):
+    """A quiet service's SLO that the low-traffic guard keeps silent: at its quietest traffic (``expected_events``)
+    fewer events arrive per minute than the guard wants (``min_events``), so no burn alert can fire then, even
+    at 100 % errors."""
+    if m.expected_events is None or m.min_events <= 0 or m.expected_events >= m.min_events:
+        return
+    yield ("min_events",), (
+        f"at its quietest the service sees {num(m.expected_events)} events per minute (expected_events), fewer "
+        f"than the low-traffic guard's {num(m.min_events)} (min_events): then no burn alert can fire, even at "
+        f"100 % errors. Lower min_events to at most {num(m.expected_events)} (0 turns the guard off), or watch "
+        "the errors with a failures monitor")
+
+
 KIND = KindSpec(
     name="ratio", model=RatioMonitor, requires_threshold=True, expr=expr, recording_rules=recording_rules,
     signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    metrics=metrics, check=check, warnings=warnings)

@@ -1,10 +1,12 @@
-"""``kind: raw``: the escape hatch, a full PromQL alert expression. Still parsed and its metrics checked (the
-``expressions`` check), and it brings its own test cases (a series where it fires, one where it stays silent)."""
+"""``kind: raw``: the escape hatch, a full PromQL alert expression, optionally over recording rules of its own
+(``recordings``). Still parsed and its metrics checked (the ``expressions`` check), and it brings its own test
+cases (a series where it fires, one where it stays silent; the samples each recording must hold)."""
 
 from __future__ import annotations
 
-from ..kindspec import KindSpec, NotSupported, no_recording_rules, no_threshold_overrides, panels_of
+from ..kindspec import KindSpec, NotSupported, no_threshold_overrides, no_warnings, panels_of
 from ..model import RawMonitor
+from ..prometheus.series import CatalogCases
 from ..promql import num
 from ..resolve import Alert, ResolvedService
 from ..signals import Query, Signal
@@ -18,6 +20,17 @@ def expr(a: Alert, rs: ResolvedService) -> str:
     return a.monitor.expr.strip()
 
 
+def recording_rules(m: RawMonitor, rs: ResolvedService) -> list[dict]:
+    """The catalog's recording rules, as written (the alert reads them in the same group, after them)."""
+    out = []
+    for r in m.recordings:
+        rule = {"record": r.record, "expr": r.expr.strip()}
+        if r.labels:
+            rule["labels"] = dict(r.labels)
+        out.append(rule)
+    return out
+
+
 def signals(m: RawMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
     """The catalog's ``plot`` expression (what the alert compares), else the expression itself: it has a value
     only where it fires (the threshold is inside it)."""
@@ -27,8 +40,12 @@ def signals(m: RawMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
 
 
 def scenario(a: Alert, rs: ResolvedService):
-    """The catalog's own cases (``tests.fires`` and ``tests.silent``)."""
-    return a.monitor.tests
+    """The catalog's own cases (``tests.fires`` and ``tests.silent``; each recording's ``tests``)."""
+    m = a.monitor
+    if not m.recordings:
+        return m.tests
+    return CatalogCases(m.tests, tuple((r.record, dict(r.labels), j, case)
+                                       for r in m.recordings for j, case in enumerate(r.tests)))
 
 
 def condition(a: Alert, rs: ResolvedService) -> str:
@@ -42,6 +59,11 @@ def metrics(m: RawMonitor):
 def check(m: RawMonitor, svc):
     yield from _deriv_of_bounded(m, svc)
     yield from no_threshold_overrides(m, "a raw monitor's threshold is inside its expr; it cannot be overridden")
+    for j, r in enumerate(m.recordings):
+        if r.record.startswith("mlmon_slo:"):
+            yield ("recordings", j, "record"), "names starting mlmon_slo: are the SLO recordings mlmon writes"
+        elif r.record in svc.metrics:
+            yield ("recordings", j, "record"), f"{r.record} is a metric the service declares; record another name"
 
 
 def _deriv_of_bounded(m: RawMonitor, svc):
@@ -76,6 +98,6 @@ def _deriv_of_bounded(m: RawMonitor, svc):
 
 
 KIND = KindSpec(
-    name="raw", model=RawMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
+    name="raw", model=RawMonitor, requires_threshold=False, expr=expr, recording_rules=recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=CLOUDWATCH, condition=condition,
-    metrics=metrics, check=check)
+    metrics=metrics, check=check, warnings=no_warnings)

@@ -8,7 +8,7 @@ import math
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
 from ..kindspec import (KindSpec, MetricUse, alerts_of, grafana_unit, legend, levels, no_checks, no_recording_rules,
-                        series_labels)
+                        no_warnings, series_labels)
 from ..model import StalledMonitor
 from ..prometheus import series as ps
 from ..promql import dur, num, sel
@@ -104,4 +104,4 @@ def metrics(m: StalledMonitor):
 KIND = KindSpec(
     name="stalled", model=StalledMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=no_checks)
+    metrics=metrics, check=no_checks, warnings=no_warnings)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (PER_SECONDS, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules,
-                        panels_of, series_labels, thresholds)
+from ..kindspec import (KindSpec, MetricUse, PER_SECONDS, legend, levels, metric_range, no_recording_rules,
+                        no_warnings, panels_of, series_labels, thresholds)
 from ..model import TrendMonitor
 from ..prometheus import series as ps
-from ..promql import CMP, dur, num, selector
+from ..promql import CMP, dur, num, selector, side
 from ..resolve import Alert, ResolvedService
 from ..signals import Query, Signal
 
@@ -42,7 +42,7 @@ def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
     name = ps.series_name(m.metric, labels)
     per = PER_SECONDS[m.per]
     t = a.threshold
-    sign = -1 if m.op == "below" else 1
+    sign = -1 if side(m.op) == "below" else 1
     bad_slope = 2 * t if t * sign > 0 else sign * 1.0  # per `per`
     inside_slope = 0.5 * t if t * sign > 0 else 0.0
     rng = rs.service.metrics[m.metric].range if m.metric in rs.service.metrics else None
@@ -136,7 +136,7 @@ def check(m: TrendMonitor, svc):
     per = PER_SECONDS[m.per]
     possible = (hi - lo) / m.window * per  # steepest sustained slope, in units per `per`
     for path, t in thresholds(m):
-        if abs(t) > possible or (m.op == "below" and t <= -possible) or (m.op == "above" and t >= possible):
+        if abs(t) > possible or (side(m.op) == "below" and t <= -possible) or (side(m.op) == "above" and t >= possible):
             yield path, (
                 f"a slope of {num(t)} per {m.per} over {m.window // 3600 or m.window}"
                 f"{'h' if m.window >= 3600 else 's'} can never be reached: {m.metric} ranges over "
@@ -147,4 +147,4 @@ def check(m: TrendMonitor, svc):
 KIND = KindSpec(
     name="trend", model=TrendMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check)
+    metrics=metrics, check=check, warnings=no_warnings)

@@ -49,6 +49,24 @@ def _prometheusrule_validator():
     return jsonschema.Draft7Validator(schema)
 
 
+AMC_FILE = "monitoring.coreos.com_alertmanagerconfigs.json"
+
+
+@functools.lru_cache(maxsize=None)
+def _alertmanagerconfig_validator():
+    import json
+
+    import jsonschema
+
+    candidates = [c.parent / AMC_FILE for c in CRD_CANDIDATES]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise FileNotFoundError(f"AlertmanagerConfig CRD schema not found (looked in {', '.join(map(str, candidates))})")
+    crd = json.loads(path.read_text(encoding="utf-8"))
+    schema = _strict(_go_patterns(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]))
+    return jsonschema.Draft7Validator(schema)
+
+
 def prometheus_rule_errors(obj: dict) -> list[str]:
     """Violations of the PrometheusRule CRD schema (strict) by one object, as ``path: message`` strings."""
     return [f"{'.'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
@@ -115,6 +133,9 @@ def validate_manifest(doc: dict) -> list[str]:
     kind, api = doc["kind"], doc["apiVersion"]
     if kind == "PrometheusRule" and api == "monitoring.coreos.com/v1":
         return [f"PrometheusRule CRD: {_where(e)}: {e.message}" for e in _prometheusrule_validator().iter_errors(doc)]
+    if kind == "AlertmanagerConfig" and api == "monitoring.coreos.com/v1alpha1":
+        return [f"AlertmanagerConfig CRD: {_where(e)}: {e.message}"
+                for e in _alertmanagerconfig_validator().iter_errors(doc)]
     out = []
     for version in versions():
         validator = _builtin_validator(version, kind, api)

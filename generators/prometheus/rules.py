@@ -10,9 +10,10 @@ from ..resolve import ResolvedService
 
 
 def rule_groups(rs: ResolvedService) -> list[dict]:
-    """One group per monitor with recording rules (a ratio SLO: its recordings, then its burn alerts: rules in
-    a group run in order, so an alert never reads a recording from the previous evaluation), then one group of
-    all other alerts."""
+    """One group per monitor with recording rules (``<service>.slo.<name>``: a ratio SLO's recordings, then its
+    burn alerts; ``<service>.recorded.<name>``: a raw monitor's recordings, then its alert. Rules in a group run
+    in order, so an alert never reads a recording from the previous evaluation), then one group of all other
+    alerts."""
     interval = format_duration(rs.defaults.evaluation_interval)
     groups = []
     plain = []
@@ -20,7 +21,8 @@ def rule_groups(rs: ResolvedService) -> list[dict]:
         mine = [alert_rule(a, rs) for a in rs.alerts if a.monitor is mon]
         recordings = recording_rules(mon, rs)
         if recordings:
-            groups.append({"name": f"{rs.name}.slo.{mon.name}", "interval": interval, "rules": recordings + mine})
+            what = "slo" if mon.alert_variants() else "recorded"  # an SLO's burn-rate alerts, or a raw monitor's
+            groups.append({"name": f"{rs.name}.{what}.{mon.name}", "interval": interval, "rules": recordings + mine})
         else:
             plain.extend(mine)
     if plain:

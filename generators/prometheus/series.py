@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..promql import escape, matcher_op
+from ..promql import escape, inclusive, matcher_op, opposite, side
 from ..resolve import ResolvedService
 
 # ---------------------------------------------------------------------------------------------
@@ -129,16 +129,41 @@ class Scenario:
     labels: dict[str, str]
     value: object = None  # value(t): the alert's $value at second t of the `fires` series (before recovery)
     extra_groups: list = field(default_factory=list)
+    boundary: "Boundary | None" = None
+    """Series whose compared value sits exactly at the threshold (kinds whose arithmetic is exact there)."""
+
+
+@dataclass
+class Boundary:
+    """Series whose compared value is exactly the threshold from ``t_true`` of the scenario on: an inclusive
+    ``op`` (``above_or_equal``/``below_or_equal``) fires on them, a strict one stays quiet."""
+
+    build: object  # build(total) -> series
+    fires: bool
+    value: float  # the alert's $value while it holds (the threshold, in the compared unit)
+
+
+def boundary(build, op: str, value: float) -> Boundary:
+    return Boundary(build, inclusive(op), value)
+
+
+@dataclass(frozen=True)
+class CatalogCases:
+    """A kind whose cases the catalog states: the alert's (``tests``: fires/silent) and, for each recording rule
+    it brings, ``(record, labels, case)`` — the series and the samples the recording must hold."""
+
+    tests: object  # model.RawTests
+    recordings: tuple = ()
 
 
 def margin(threshold: float, op: str, rng, frac: float) -> float:
     """A value on the bad side of the threshold, ``frac`` of the way to the metric's range limit."""
-    sign = 1 if op == "above" else -1
+    sign = 1 if side(op) == "above" else -1
     step = abs(threshold) * 0.2 or 1.0
     v = threshold + sign * step * frac
     if rng is not None:
         lo, hi = rng
-        limit = hi if op == "above" else lo
+        limit = hi if side(op) == "above" else lo
         if (v - limit) * sign > 0:
             v = threshold + (limit - threshold) * min(frac, 0.5)
     return v
@@ -148,13 +173,14 @@ def gauge_scenario(rs, a, metric, matchers, op, window, rng, by=None) -> Scenari
     labels = base_labels(rs, metric, matchers)
     name = series_name(metric, labels)
     bad = margin(a.threshold, op, rng, 1.0)
-    good = margin(a.threshold, "below" if op == "above" else "above", rng, 1.0)
-    inside = margin(a.threshold, "below" if op == "above" else "above", rng, 0.05)
+    good = margin(a.threshold, opposite(op), rng, 1.0)
+    inside = margin(a.threshold, opposite(op), rng, 0.05)
     out = {k: v for k, v in labels.items() if by is None or k in by}
     return Scenario(
         fires=lambda r, total: [(name, Values().const(bad, r).const(good, total - r))],
         inside=lambda total: [(name, Values().const(inside, total))],
-        t_true=0, clear=window, labels=out, value=lambda t: bad)
+        t_true=0, clear=window, labels=out, value=lambda t: bad,
+        boundary=boundary(lambda total: [(name, Values().const(a.threshold, total))], op, a.threshold))
 
 
 COUNTER_BASE = 1000.0
@@ -194,7 +220,7 @@ def counter_rate_scenario(rs, a, metric, matchers, op, fn, window, interval) -> 
     early = 1.5 * scale  # value at t=interval per unit of per-sample increment
     full = window / interval * scale
     # per-sample increments, rounded away from the threshold (see dyadic())
-    if op == "above":
+    if side(op) == "above":
         k_bad = dyadic(1.2 * t / early, math.ceil) if t > 0 else 1.0  # 1.2x the threshold at the second sample
         k_good = 0.0
         k_inside = dyadic(0.95 * t / full, math.floor) if t > 0 else 0.0
@@ -234,8 +260,15 @@ def split_counters(rs, part_sels, total_sels):
                 comp = complement_labels(rs, metric, {k: v for k, v in pmatch.items() if k not in matchers})
                 if comp is not None:
                     out.append((series_name(metric, comp), "rest"))
-        else:
-            out.append((series_name(metric, base_labels(rs, metric, matchers)), "rest"))
+        else:  # a separate total counter: the labels it shares with the part's series take the part's values
+            # (the ratio divides series with equal labels), unless the total's own matchers decide them
+            labels = base_labels(rs, metric, matchers)
+            if part_sels:
+                first = base_labels(rs, *part_sels[0])
+                for k in labels:
+                    if k in first and k not in matchers and k not in rs.service.source.selector:
+                        labels[k] = first[k]
+            out.append((series_name(metric, labels), "rest"))
     return out, part_in_total
 
 
@@ -256,6 +289,19 @@ def realized_ratio(split, ratio: float, per_step: float) -> float:
     rest_total = rest * sum(1 for _, role in series if role == "rest")
     total = part_total + rest_total if part_in_total else rest_total
     return part_total / total
+
+
+def gauge_phases(split, phases, level):
+    """Gauges whose part/total ratio follows ``phases`` = [(ratio, samples), ...]: each phase holds the values
+    :func:`phase_steps` gives for a total of ``level`` (a ratio of gauges divides their values)."""
+    series, _ = split
+    out = []
+    for name, role in series:
+        v = Values()
+        for ratio, n in phases:
+            v.const(phase_steps(split, ratio, level)[0 if role == "part" else 1], n)
+        out.append((name, v))
+    return out
 
 
 def counter_phases(split, phases, per_step):

@@ -5,10 +5,12 @@ For every alert, two test groups:
 * **fires / resolves** — synthetic series that break the threshold from t=0: no alert one evaluation before
   ``for`` has elapsed, firing (with its exact labels) once it has, and nothing again after the series
   recovers and the alert's window has passed;
-* **inside** — series that sit just inside the threshold for longer than ``for``: never fires.
+* **inside** — series that sit just inside the threshold for longer than ``for``: never fires;
+* **exactly at the threshold** (kinds whose arithmetic is exact there, e.g. a gauge): fires for
+  ``above_or_equal``/``below_or_equal``, stays quiet for ``above``/``below``.
 
 Ratio SLOs get a third group: the low-traffic guard keeps a 100 % error ratio on a trickle of requests quiet.
-Raw monitors bring their own cases from the catalog.
+Raw monitors bring their own cases from the catalog, and the samples each of their recording rules must hold.
 
 The series are designed per kind (the ``scenario`` facet of ``generators/kinds/<kind>.py``, built from
 :mod:`.series`) so that the condition is already true at the second sample; the timing arithmetic below is
@@ -23,6 +25,7 @@ from .. import alertmeta
 from ..durations import format_duration
 from ..kinds import scenario
 from ..model import RawTests
+from .series import CatalogCases, series_name
 from ..resolve import Alert, ResolvedService
 from ..templating import render as render_template
 
@@ -43,6 +46,8 @@ def alert_tests(a: Alert, rs: ResolvedService) -> list[dict]:
     iv = format_duration(interval)
     rule_labels = alertmeta.labels(a, rs)
     sc = scenario(a, rs)
+    if isinstance(sc, CatalogCases):
+        return _catalog_tests(a, rs, sc.tests, rule_labels, iv) + _recording_tests(sc, iv)
     if isinstance(sc, RawTests):
         return _catalog_tests(a, rs, sc, rule_labels, iv)
     expected = {**sc.labels, **rule_labels}
@@ -67,6 +72,14 @@ def alert_tests(a: Alert, rs: ResolvedService) -> list[dict]:
          "interval": iv, "input_series": _input(sc.inside(quiet_total)),
          "alert_rule_test": [{"eval_time": format_duration(quiet_at), "alertname": a.name, "exp_alerts": []}]},
     ]
+    b = sc.boundary
+    if b is not None:  # exactly at the threshold: an inclusive op fires, a strict one stays quiet
+        exp = [{"exp_labels": dict(sorted(expected.items())),
+                "exp_annotations": expected_annotations(a, rs, b.value, expected)}] if b.fires else []
+        groups.append({"name": f"{a.name}: {'fires' if b.fires else 'stays quiet'} exactly at the threshold",
+                       "interval": iv, "input_series": _input(b.build(quiet_total)),
+                       "alert_rule_test": [{"eval_time": format_duration(quiet_at), "alertname": a.name,
+                                            "exp_alerts": exp}]})
     for title, build in sc.extra_groups:
         groups.append({"name": f"{a.name}: {title}", "interval": iv, "input_series": _input(build(quiet_total)),
                        "alert_rule_test": [{"eval_time": format_duration(quiet_at), "alertname": a.name,
@@ -93,6 +106,18 @@ def _catalog_tests(a: Alert, rs: ResolvedService, cases: RawTests, rule_labels: 
          "alert_rule_test": [{"eval_time": format_duration(cases.silent.at), "alertname": a.name,
                               "exp_alerts": []}]},
     ]
+
+
+def _recording_tests(cases: CatalogCases, iv: str) -> list[dict]:
+    """One group per catalog case of each recording rule: the samples it must hold (``promql_expr_test``)."""
+    out = []
+    for record, labels, j, case in cases.recordings:
+        samples = [{"labels": series_name(record, {**s.labels, **labels}), "value": s.value} for s in case.samples]
+        out.append({"name": f"{record}: catalog case {j + 1}", "interval": iv,
+                    "input_series": [{"series": s.series, "values": s.values} for s in case.input],
+                    "promql_expr_test": [{"expr": record, "eval_time": format_duration(case.at),
+                                          "exp_samples": samples}]})
+    return out
 
 
 def test_file(rs: ResolvedService) -> dict:
@@ -147,7 +172,8 @@ def _selected(expr: str) -> frozenset[str] | None:
 def _steps(group: dict) -> int:
     from ..durations import parse_duration
 
-    return max(parse_duration(t["eval_time"]) for t in group["alert_rule_test"])
+    return max(parse_duration(t["eval_time"])
+               for t in [*group.get("alert_rule_test", ()), *group.get("promql_expr_test", ())])
 
 
 def _series_metrics(group: dict) -> set[str]:
@@ -163,8 +189,10 @@ def pack(per_alert: list[tuple[str, list[dict]]], deps: dict[str, set[str] | Non
     items = []
     for order, (alert, groups) in enumerate(per_alert):
         for g in groups:
+            # a recording rule's own test (promql_expr_test) compares every sample of its expression: alone
+            alone = "promql_expr_test" in g or "alert_rule_test" not in g
             items.append({"order": (order, len(items)), "alert": alert, "group": g, "steps": _steps(g),
-                          "metrics": _series_metrics(g), "reads": deps.get(alert)})
+                          "metrics": _series_metrics(g), "reads": None if alone else deps.get(alert)})
     bins: list[list[dict]] = []
 
     def fits(item, b):
