@@ -30,15 +30,18 @@ def test_packing_keeps_every_check_and_its_own_series(services):
         alone = [g for _, gs in per_alert for g in gs]
         assert len(packed) <= len(alone)
         # the same checks, each once
-        key = lambda t: (t["alertname"], t["eval_time"], repr(t["exp_alerts"]))  # noqa: E731
-        assert Counter(key(t) for g in packed for t in g["alert_rule_test"]) == \
-            Counter(key(t) for g in alone for t in g["alert_rule_test"]), rs.name
+        def checks(groups):
+            return Counter(repr(sorted(t.items())) for g in groups
+                           for t in [*g.get("alert_rule_test", ()), *g.get("promql_expr_test", ())])
+
+        assert checks(packed) == checks(alone), rs.name
         # every original group is inside exactly one packed group, with all its series
         for g in alone:
             homes = [p for p in packed if g["name"] in p["name"].split(" | ")]
             assert len(homes) == 1, g["name"]
             assert all(s in homes[0]["input_series"] for s in g["input_series"])
-            assert all(t in homes[0]["alert_rule_test"] for t in g["alert_rule_test"])
+            for kind in ("alert_rule_test", "promql_expr_test"):
+                assert all(t in homes[0].get(kind, ()) for t in g.get(kind, ()))
 
 
 def test_packed_groups_are_isolated(services):
@@ -87,9 +90,19 @@ def test_reads_follow_recording_rules_and_refuse_alerts_series():
         reads = unittests.reads(rs)
         assert set(reads) == {a.name for a in rs.alerts}
         for a in rs.alerts:
-            if a.kind == "ratio":  # reads its recordings, and through them the counters
+            if a.kind == "ratio" and a.burn in ("fast", "slow"):  # its recordings, and through them the counters
                 assert reads[a.name] is not None and any(":" in n for n in reads[a.name])
                 assert {s.metric for s in a.monitor.total} <= reads[a.name]
+
+
+def test_a_recorded_name_shared_by_several_slos_reads_every_one_of_their_metrics():
+    """Every ratio SLO records the same names (told apart by the `slo` label): a reader depends on them all."""
+    for rs in load_services(KINDS):
+        reads = unittests.reads(rs)
+        slos = [a for a in rs.alerts if a.kind == "ratio" and a.burn in ("fast", "slow")]
+        every = set().union(*({s.metric for s in a.monitor.total} for a in slos))
+        for a in slos:
+            assert every <= reads[a.name], a.name
 
 
 def load_services(root):
@@ -104,7 +117,7 @@ def test_slo_tests_resolve_within_steps_not_hours(services):
     for rs in services:
         iv = rs.defaults.evaluation_interval
         for a in rs.alerts:
-            if a.kind != "ratio":
+            if a.kind != "ratio" or a.burn not in ("fast", "slow"):
                 continue
             fires = unittests.alert_tests(a, rs)[0]
             times = [parse_duration(t["eval_time"]) for t in fires["alert_rule_test"]]

@@ -140,7 +140,13 @@ def reads(rs: ResolvedService) -> dict[str, frozenset[str] | None]:
     it may read any series, e.g. ``ALERTS`` or a selector without a literal metric name)."""
     from ..kinds import alert_expr, recording_rules
 
-    recorded = {r["record"]: _selected(r["expr"]) for mon in rs.monitors() for r in recording_rules(mon, rs)}
+    # one recorded name may be written by several rules (every ratio SLO records mlmon_slo:error_ratio:rate5m,
+    # told apart by its `slo` label): a reader of the name may read what any of them reads
+    recorded: dict[str, frozenset[str] | None] = {}
+    for mon in rs.monitors():
+        for r in recording_rules(mon, rs):
+            names, prev = _selected(r["expr"]), recorded.get(r["record"], frozenset())
+            recorded[r["record"]] = None if names is None or prev is None else prev | names
     direct = {a.name: _selected(alert_expr(a, rs)) for a in rs.alerts}
 
     def closure(names, seen=()):
