@@ -44,6 +44,9 @@ def runbook_url(a: Alert, rs: ResolvedService) -> str:
 def labels(a: Alert, rs: ResolvedService) -> dict[str, str]:
     out = dict(rs.defaults.common_labels)
     out.update(a.monitor.labels)
+    if rs.defaults.alertmanager is not None and rs.is_prometheus and rs.namespace:
+        # the AlertmanagerConfig of the service matches namespace="<its namespace>" (prometheus-operator)
+        out["namespace"] = rs.namespace
     out.update({"severity": a.severity, "service": rs.name, "team": rs.service.team, "env": rs.env})
     receiver = rs.service.routing.get(a.severity)
     if receiver:

@@ -3,8 +3,9 @@
 Pure: two :class:`~generators.model.Catalog` objects in, a :class:`Diff` out (formats: :mod:`.diff_format`).
 Alerts are compared in their RESOLVED form per environment (overrides applied), so an override that only
 touches ``dev`` shows up in ``dev`` only. Fields compared per alert: threshold, for, severity, the exact
-expression (PromQL for Prometheus services, the condition for CloudWatch alarms), receiver (routing),
-labels, remediations (``alertmeta.remediations``), summary, description, runbook and dashboard links.
+expression (PromQL for Prometheus services, the condition for CloudWatch alarms), receiver (routing; with
+``alertmanager:`` the receiver Alertmanager delivers it to, the default receiver when its severity is not routed),
+grouping (Alertmanager's group_by and timers of its route), inhibited_by (the alerts that silence it), labels, remediations (``alertmeta.remediations``), summary, description, runbook and dashboard links.
 Everything else a service declares (jobs, remediations, dashboards, metrics, routing, links ...) is compared
 generically, field by field, with lists of named items matched by name.
 """
@@ -20,8 +21,8 @@ from .durations import format_duration
 from .model import Catalog
 from .resolve import Alert, ResolvedService, resolve
 
-ALERT_FIELDS = ("threshold", "for", "severity", "expression", "receiver", "labels", "remediations",
-                "summary", "description", "runbook_url", "dashboard_url")
+ALERT_FIELDS = ("threshold", "for", "severity", "expression", "receiver", "grouping", "inhibited_by", "labels",
+                "remediations", "summary", "description", "runbook_url", "dashboard_url")
 # labels shown as their own fields (severity, receiver) or identical by construction (env)
 _LABELS_SHOWN_ELSEWHERE = ("severity", "receiver", "env")
 
@@ -90,14 +91,37 @@ def expression(a: Alert, rs: ResolvedService) -> str:
     return alertmeta.condition(a, rs)
 
 
+def routing_view(a: Alert, rs: ResolvedService) -> tuple[str | None, str | None, list[str] | None]:
+    """``(receiver, grouping, inhibited_by)`` of an alert in its environment (Alertmanager's view with
+    ``alertmanager:`` in the catalog; otherwise the routing entry only)."""
+    from .alertmanager.routes import expected_receiver, route_settings, routed, silenced_by
+
+    am = rs.defaults.alertmanager
+    if am is None or not routed(rs):
+        return rs.service.routing.get(a.severity), None, None
+    receiver = expected_receiver(a, rs, am)
+    grouping = None
+    if a.severity in rs.service.routing:
+        st = route_settings(am, a.severity)
+        grouping = (f"by {', '.join(st['group_by'])}; wait {format_duration(st['group_wait'])}, interval "
+                    f"{format_duration(st['group_interval'])}, repeat {format_duration(st['repeat_interval'])}")
+        for f in ("active_time_intervals", "mute_time_intervals"):
+            if f in st:
+                grouping += f"; {f.split('_')[0]} {', '.join(st[f])}"
+    return receiver, grouping, list(silenced_by(rs, am).get(a.name, ())) or None
+
+
 def alert_view(a: Alert, rs: ResolvedService) -> dict:
     labels = {k: v for k, v in alertmeta.labels(a, rs).items() if k not in _LABELS_SHOWN_ELSEWHERE}
+    receiver, grouping, inhibited_by = routing_view(a, rs)
     return {
         "threshold": a.threshold,
         "for": format_duration(a.for_),
         "severity": a.severity,
         "expression": expression(a, rs),
-        "receiver": rs.service.routing.get(a.severity),
+        "receiver": receiver,
+        "grouping": grouping,
+        "inhibited_by": inhibited_by,
         "labels": labels,
         "remediations": {name: cmd for name, cmd in alertmeta.remediations(a, rs)},
         "summary": a.summary or a.monitor.summary,

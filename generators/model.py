@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from .alertmanager.model import AlertmanagerSettings, Inhibits
 from .runbook_settings import RunbookSettings
 from .jobs.model import Hosts, JobDefaults, Remediation, ScheduledJob
 
@@ -73,6 +74,9 @@ class Defaults(Strict):
     namespaces: dict[DnsName, DnsName] = Field(default_factory=dict)
     """Namespace as the catalog names it -> the namespace its objects are rendered into (every object,
     RoleBinding subject, ``kubectl -n`` of a remediation and runbook command follows)."""
+    alertmanager: AlertmanagerSettings | None = None
+    """Receivers, routing defaults per severity, time intervals and inhibition defaults; with it, mlmon renders
+    the Alertmanager configuration and every ``routing`` entry must name a declared receiver (docs/catalog.md)."""
     environment_settings: dict[EnvName, EnvironmentSettings] = Field(default_factory=dict)
     """Per environment: the settings above that differ there (``rule_labels``, ``dashboard_labels``,
     ``dashboard_folder_annotation``, ``dashboard_folder``, ``dashboard_namespace``, ``namespaces``)."""
@@ -225,6 +229,9 @@ class MonitorBase(Strict):
     remediations: tuple[DnsName, ...] = ()
     """Names of the service's remediations to run when this monitor's alerts fire (annotated on each alert).
     A level's own ``remediations`` replaces this list for that level's alert."""
+    inhibits: Inhibits | None = None
+    """Alerts of the same service this monitor's alerts silence while firing (Alertmanager inhibition), e.g. an
+    outage or ``absent`` alert silencing the symptoms it explains."""
     notes: str | None = None
     """Reviewer notes shown on the alert's runbook page, not in the notification: e.g. why the monitor
     differs from the seed runbook's literal text."""

@@ -121,3 +121,12 @@ def cloudwatch_console_url(rs) -> str:
     region = rs.service.source.region
     return (f"https://console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name="
             f"{cloudwatch_dashboard_name(rs)}")
+
+
+def alertmanager_config_name(service: str) -> str:
+    """A service's ``AlertmanagerConfig`` (prometheus-operator) in its namespace."""
+    return f"{service}-routing"
+
+
+ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml"
+"""Key of the configuration in the Alertmanager Secret (what prometheus-operator and Alertmanager's chart read)."""

@@ -142,6 +142,39 @@ _KEYWORDS = {
 }
 
 
+PINNED_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def selected_metrics(expr: str) -> set[str] | None:
+    """The metric names every selector of ``expr`` is pinned to, or ``None`` when one is not pinned to a
+    literal name (no name, or ``__name__`` matched by a regex): then the expression may read any series."""
+    import promql_parser
+
+    names: set[str] = set()
+    pinned = True
+
+    def walk(node):
+        nonlocal pinned
+        if type(node).__name__ == "VectorSelector":
+            literal = [m.value for m in getattr(node.matchers, "matchers", []) or []
+                       if getattr(m, "name", None) == "__name__" and str(m.op) == "MatchOp.Equal"]
+            name = node.name or (literal[0] if literal else None)
+            if name is None or not PINNED_NAME.fullmatch(name):
+                pinned = False
+            else:
+                names.add(name)
+            return
+        for attr in ("expr", "lhs", "rhs", "vector_selector", "param"):
+            child = getattr(node, attr, None)
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+        for arg in getattr(node, "args", None) or []:
+            walk(arg)
+
+    walk(promql_parser.parse(expr))
+    return names if pinned else None
+
+
 def metric_names(expr: str) -> set[str]:
     """Metric names a PromQL expression selects (function and aggregation names excluded)."""
     import promql_parser

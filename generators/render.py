@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
+from .alertmanager.config import alertmanager_files
+from .alertmanager.operator import alertmanager_config_objects
 from .artifact import Artifact
 from .cloudwatch.files import files as cloudwatch_files
 from .grafana.generate import dashboard_configmaps, dashboard_files
@@ -53,10 +55,10 @@ def prometheus_rules(rs: ResolvedService) -> list[dict]:
 FILE_GENERATORS: tuple[Callable[[ResolvedService], dict[str, Any]], ...] = (
     prometheus_files, cloudwatch_files, ssm_files, dashboard_files)
 KUBERNETES_GENERATORS: tuple[Callable[[ResolvedService], list[dict]], ...] = (
-    prometheus_rules, scheduled_jobs, remediation_templates, dashboard_configmaps)
+    prometheus_rules, alertmanager_config_objects, scheduled_jobs, remediation_templates, dashboard_configmaps)
 CATALOG_GENERATORS: tuple[Callable[[Catalog, list[ResolvedService]], list[Artifact]], ...] = (
-    render_handwritten,)
-"""Generators that need the whole catalog at once (the hand-written dashboards)."""
+    render_handwritten, alertmanager_files)
+"""Generators that need the whole catalog at once (the hand-written dashboards; the Alertmanager configuration)."""
 
 
 @contextmanager

@@ -220,6 +220,20 @@ def escalation(index: Index, alert: str) -> str:
     lines = ["| Environment | Severity | Notifies (receiver from `routing`) |", "|---|---|---|"]
     for v in views:
         receiver = v.rs.service.routing.get(v.alert.severity)
+        am = v.rs.defaults.alertmanager
+        if receiver and am is not None and v.rs.is_prometheus:
+            from .alertmanager.routes import route_settings
+
+            hours = route_settings(am, v.alert.severity).get("active_time_intervals")
+            if hours:
+                receiver += f" (only during {', '.join(hours)})"
+        elif receiver is None and am is not None and v.rs.is_prometheus:
+            from .alertmanager.routes import NULL_RECEIVER, default_receiver
+
+            fallback = default_receiver(am)
+            who = "nobody (the default receiver `null`" if fallback == NULL_RECEIVER else \
+                f"{fallback} (the default receiver"
+            receiver = f"{who}: {v.alert.severity} is not in the service routing)"
         lines.append(f"| {v.env} | {v.alert.severity} | "
                      f"{receiver or f'(no route for {v.alert.severity} in the service routing)'} |")
     lines.append("")
@@ -241,6 +255,22 @@ def escalation(index: Index, alert: str) -> str:
             continue
         where = "" if len(envs) == len(index.envs) else f" (in {_envs(envs)})"
         lines += [f"If it gets worse, it escalates to{where}:", ""] + [f"- {i}" for i in items] + [""]
+
+    def silenced(v: EnvView) -> tuple[str, ...]:
+        from .alertmanager.routes import inhibitions, routed
+
+        am = v.rs.defaults.alertmanager
+        if am is None or not routed(v.rs):
+            return ()
+        return tuple(f"`{src}` (same {', '.join(inh.equal)})" for inh in inhibitions(v.rs, am)
+                     if alert in inh.targets for src in inh.sources)
+
+    for items, envs in _grouped(views, silenced):
+        if not items:
+            continue
+        where = "" if len(envs) == len(index.envs) else f" (in {_envs(envs)})"
+        lines += [f"It is silenced (Alertmanager inhibition) while one of these fires{where}:", ""] + \
+            [f"- {i}" for i in items] + [""]
     routes = ", ".join(f"{sev} -> {recv}" for sev, recv in sorted(svc.routing.items(), key=lambda kv: rank[kv[0]]))
     lines.append(f"Owning team: `{svc.team}`. Service routing: {routes or 'none declared'}.")
     return "\n".join(lines).rstrip() + "\n"

@@ -5,7 +5,7 @@
 #   bash scripts/check-one-service.sh          both tiers;  ... fast   the fast tier only
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x .venv/bin/python ] || bash scripts/bootstrap.sh
+[ -x .venv/bin/python ] || bash scripts/bootstrap.sh --all
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git clone -q --no-hardlinks . "$tmp/repo"

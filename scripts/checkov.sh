@@ -3,7 +3,7 @@
 # `packaging` that breaks pulumi). Skipped checks and their reasons: .checkov.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x .venv-checkov/bin/checkov ] || bash scripts/bootstrap.sh
+[ -x .venv-checkov/bin/checkov ] || bash scripts/bootstrap.sh --all
 PY=${MLMON_PYTHON:-.venv/bin/python}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -7,7 +7,13 @@
 # collected") fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-[ -x .venv/bin/python ] || bash scripts/bootstrap.sh
+# README step 1 installs only the runtime; the suite needs the test, deploy and backtest extras and the engines'
+# virtualenvs too (bootstrap.sh --all installs only what is missing)
+if ! { [ -x .venv/bin/python ] && [ -x .venv-checkov/bin/checkov ] && [ -x .venv-awscli/bin/aws ] &&
+       .venv/bin/python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in
+         ('pytest', 'hypothesis', 'moto', 'boto3', 'pulumi', 'pulumi_aws', 'pulumi_policy', 'matplotlib')))" 2>/dev/null; }; then
+  bash scripts/bootstrap.sh --all
+fi
 tier=all
 case "${1:-}" in fast|slow|all) tier=$1; shift ;; esac
 

@@ -18,6 +18,8 @@ ENVS = ("dev", "staging", "prod")
 
 KUBE_TOKENS = {  # written out independently of generators/deploy/mapping.py
     "PrometheusRule": "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+    "AlertmanagerConfig": "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
+    "Secret": "kubernetes:core/v1:Secret",
     "ConfigMap": "kubernetes:core/v1:ConfigMap",
     "ServiceAccount": "kubernetes:core/v1:ServiceAccount",
     "CronJob": "kubernetes:batch/v1:CronJob",

@@ -171,6 +171,39 @@ def test_backtest_benchmark_runs_on_a_day_of_history():
                                      "BenchAccuracyDeclining", "BenchBacklogHigh"}
 
 
+@requires_promtool
+def test_check_scale_tiny_catalog_reports_ratios():
+    code, out, err = run_script("check_scale.py", "--sizes", "2", "--repeat", "1", "--json")
+    assert code == 0, err
+    data = last_json(out)
+    (r,) = data["results"]
+    assert r["catalog"] == "synthetic-2" and r["services"] == 2
+    assert data["python_pass_seconds"] > 0
+    for what in ("render", "check"):
+        assert r[what]["seconds"] > 0 and r[what]["over_python_pass"] > 1 and r[what]["over_floor"] > 0
+    assert "artifact checks passed: promtool" in r["check"]["stdout_tail"]
+
+
+@requires_promtool
+def test_promtool_cost_reports_steps_and_rules():
+    code, out, err = run_script("promtool_cost.py", "--synthetic", "1", "--env", "prod", "--no-groups", "--json")
+    assert code == 0, err
+    data = last_json(out)
+    assert data["files"] == 1 and data["alerts"] == 13 and data["groups"] >= 1
+    assert data["steps"] > 0 and data["rule_evaluations"] >= data["steps"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("amtool") is None, reason="amtool not on PATH")
+def test_alertmanager_step_benchmark_runs_on_a_tiny_catalog():
+    code, out, err = run_script("alertmanager_step.py", "--services", "3", "--json")
+    assert code == 0, err
+    data = last_json(out)
+    assert data["services"] == 3 and set(data["environments"]) == {"dev", "staging", "prod"}
+    for m in data["environments"].values():
+        assert m["failures"] == 0 and 0 < m["amtool_route_tests"] <= m["alerts"] and m["step_seconds"] > 0
+
+
 @pytest.mark.slow
 def test_yaml_load_rejects_the_hostile_cases():
     code, out, err = run_script("yaml_load.py", "billion_laughs", "flat_1e6", "seed_catalog", "--json")

@@ -196,15 +196,14 @@ def test_thresholds_lists_cloudwatch_alarms_beside_prometheus(capsys):
     assert main(["thresholds", "--env", "prod", "--catalog", str(CATALOG)]) == 0
     text = capsys.readouterr().out
     head = text.splitlines()[0]
-    assert head.split()[:7] == ["SERVICE", "ALERT", "ENV", "SOURCE", "SEVERITY", "FOR", "CONDITION"]
+    assert head.split()[:8] == ["SERVICE", "ALERT", "ENV", "SOURCE", "SEVERITY", "FOR", "RECEIVER", "CONDITION"]
     assert head.split()[-1] == "ALARM"
     assert "boltit-pilot-PilotClassificationAccuracyLow: Average, 5m periods, 3 of 3" in text
 
 
-def test_the_cloudwatch_step_passes_the_render_and_reports_bad_artifacts(monkeypatch, tmp_path):
+def test_the_cloudwatch_step_passes_the_render_and_reports_bad_artifacts(tmp_path):
     """The `cloudwatch` step of mlmon check, on one render."""
     from generators import verify
-    from generators.cloudwatch import validate
     from generators.loader import load_catalog
     from generators.render import render, serialize_all, write_atomic
 
@@ -213,15 +212,10 @@ def test_the_cloudwatch_step_passes_the_render_and_reports_bad_artifacts(monkeyp
     write_atomic(serialize_all(render(catalog, "prod")), out)
     assert verify.cloudwatch_step(out, catalog, "prod") == []
     # corrupt what the step reads: the step must name service, alarm (monitor) and field
-    real = validate._load
-
-    def corrupt(path):
-        data = real(path)
-        if path.name == "boltit-pilot.json":
-            data[0]["Period"] = 45
-        return data
-
-    monkeypatch.setattr(validate, "_load", corrupt)
+    body = out / "cloudwatch" / "boltit-pilot.json"
+    data = json.loads(body.read_text())
+    data[0]["Period"] = 45
+    body.write_text(json.dumps(data))
     assert ("cloudwatch", verify.cloudwatch_step) in verify.STEPS
     failures = verify.cloudwatch_step(out, catalog, "prod")
     assert any(("cloudwatch/boltit-pilot.json: boltit-pilot: alarm boltit-pilot-PilotClassificationAccuracyLow "

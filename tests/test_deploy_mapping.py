@@ -204,6 +204,7 @@ def test_plan_json_lists_type_and_name(capsys):
 
 EVERY_TYPE = {  # what stacks/Pulumi.prod.yaml deploys from the committed catalog
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "kubernetes:batch/v1:CronJob",
+    "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
     "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:Role",
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     "aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription", "aws:kms/key:Key", "aws:kms/alias:Alias",

@@ -100,9 +100,14 @@ def _expected(env, artifacts) -> dict[tuple[str, str], str]:
     cfg = stack_config(env_of(env))
     api = _grafana_api(env)
     out: dict[tuple[str, str], str] = {}
+    form = (cfg.get("mlmon:alertmanager") or {}).get("form", "operator")
     for svc, doc in _kube_docs(artifacts):
+        if doc["kind"] == "AlertmanagerConfig" and form != "operator":
+            continue
         if not (api and _is_sidecar(doc)):
             out[(KUBE_TOKENS[doc["kind"]], _kname(doc))] = svc
+    if form == "secret" and any(a.path == "alertmanager/alertmanager.yaml" for a in artifacts):
+        out[(KUBE_TOKENS["Secret"], "monitoring/alertmanager-mlmon")] = "shared"
     for svc, b in _cw(artifacts, ".json"):
         out[(METRIC_ALARM, b["AlarmName"])] = svc
     for svc, b in _cw(artifacts, ".composite.json"):
@@ -697,3 +702,77 @@ def test_an_unknown_artifact_directory_fails_before_anything_is_declared():
         with pytest.raises(MappingError, match="alertmanager/"):
             run_stack("dev", record=record)
     assert record == []
+
+
+# --- Alertmanager: which form a stack deploys is stack data -----------------------------------------------
+
+
+def test_the_operator_form_deploys_each_services_alertmanager_config_as_rendered():
+    run = run_stack("prod")
+    declared = {r.name: r.plain_inputs() for r in run.of_type(KUBE_TOKENS["AlertmanagerConfig"])}
+    _, artifacts = rendered("prod")
+    expected = {_kname(doc): doc for _, doc in _kube_docs(artifacts) if doc["kind"] == "AlertmanagerConfig"}
+    assert set(declared) == set(expected) == {"crew/rl-feedback-loop-routing", "production/function-gemma-agent-routing",
+                                              "neural-hive-orchestration/neural-hive-specialists-routing",
+                                              "rag-pipeline/rag-enterprise-pipeline-routing"}
+    for name, doc in expected.items():
+        assert declared[name]["spec"] == doc["spec"] and declared[name]["metadata"] == doc["metadata"]
+    assert not run.of_type(KUBE_TOKENS["Secret"])
+    assert any("alertmanager/alertmanager.yaml" in s and "does not own Alertmanager" in s
+               for s in run.outputs["skipped"])
+
+
+def test_a_stack_that_owns_alertmanager_deploys_its_configuration_secret_and_no_crs():
+    import yaml
+
+    run = run_stack("prod", overrides={"mlmon:alertmanager": {"form": "secret"}})
+    assert not run.of_type(KUBE_TOKENS["AlertmanagerConfig"])
+    (secret,) = [r.plain_inputs() for r in run.of_type(KUBE_TOKENS["Secret"])]
+    assert secret["metadata"]["name"] == "alertmanager-mlmon" and secret["metadata"]["namespace"] == "monitoring"
+    _, artifacts = rendered("prod")
+    config = next(a for a in artifacts if a.path == "alertmanager/alertmanager.yaml")
+    assert secret["stringData"] == {"alertmanager.yaml": config.serialize().decode()}
+    assert yaml.safe_load(secret["stringData"]["alertmanager.yaml"]) == config.content
+    assert any("AlertmanagerConfig" in s and "not operator" in s for s in run.outputs["skipped"])
+
+
+def test_an_unknown_alertmanager_form_is_a_clear_stack_config_error():
+    from generators.deploy.config import StackConfigError, parse
+
+    with pytest.raises(StackConfigError) as exc:
+        parse({"mlmon:environment": "prod", "mlmon:alertmanager": '{"form": "helm"}'})
+    assert exc.value.problems[0][0] == "mlmon:alertmanager.form"
+
+
+def test_the_alertmanager_config_follows_the_namespace_move_and_the_catalogs_names(runs):
+    """relabel: shop moves to shop-dev in dev; its AlertmanagerConfig, and the namespace label of its alerts that
+    the operator's namespace matcher reads, move with it; the Secret of the secret form is the catalog's."""
+    (dev, _), (prod, _) = runs["relabel-dev"], runs["relabel-prod"]
+    (amc,) = [r.plain_inputs() for r in dev.of_type(KUBE_TOKENS["AlertmanagerConfig"])]
+    assert amc["metadata"]["namespace"] == "shop-dev" and amc["metadata"]["labels"]["alertmanager"] == "shop"
+    (rule,) = [r.plain_inputs() for r in dev.of_type(KUBE_TOKENS["PrometheusRule"])]
+    labels = [r["labels"] for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    assert labels and all(lab["namespace"] == "shop-dev" for lab in labels)
+    assert all(lab.get("receiver") == ("shop-slack" if lab["severity"] == "warning" else None) for lab in labels)
+    (prod_amc,) = [r.plain_inputs() for r in prod.of_type(KUBE_TOKENS["AlertmanagerConfig"])]
+    assert prod_amc["metadata"]["namespace"] == "shop"
+    run = run_stack("prod", RELABEL, overrides={"mlmon:alertmanager": {"form": "secret"}})
+    (secret,) = [r.plain_inputs() for r in run.of_type(KUBE_TOKENS["Secret"])]
+    assert (secret["metadata"]["namespace"], secret["metadata"]["name"]) == ("grafana", "shop-alertmanager")
+    assert "api_url_file: /etc/alertmanager/secrets/shop-alerting/slack-url" in secret["stringData"]["alertmanager.yaml"]
+
+
+def test_a_routed_service_without_namespace_is_reported_as_not_routed_by_the_operator_form(tmp_path):
+    import shutil
+
+    cat = tmp_path / "alerts"
+    shutil.copytree(SEEDS / "alerts", cat)
+    (cat / "orphan.yaml").write_text(
+        "service: orphan\nteam: misc\nrouting: {warning: neural-hive-ml}\nmetrics:\n  score: {type: gauge}\n"
+        "monitors:\n  - {name: OrphanScoreLow, kind: threshold, metric: score, op: below, threshold: 0.5,"
+        " severity: warning}\n")
+    run = run_stack("prod", cat)
+    assert not any("orphan" in r.name for r in run.of_type(KUBE_TOKENS["AlertmanagerConfig"]))
+    notes = [s for s in run.outputs["skipped"] if "NOT ROUTED" in s]
+    assert len(notes) == 1 and "routes of orphan" in notes[0], run.outputs["skipped"]
+    assert not any("NOT ROUTED" in s for s in run_stack("prod").outputs["skipped"])

@@ -195,3 +195,9 @@ def test_the_pack_entry_point_serves_the_policies_over_grpc():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_alertmanager_secret_of_a_stack_that_owns_alertmanager_passes_every_policy():
+    r = run("prod", **{"mlmon:alertmanager": '{"form": "secret"}'})
+    assert any(x.type == "kubernetes:core/v1:Secret" for x in r.resources)
+    assert policy.analyze(r) == []

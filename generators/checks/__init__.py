@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from ..errors import Problem
 from ..model import Defaults
 from . import (cloudwatch, environments, expressions, jobs, kinds, matchers, names, namespaces, references, required,
-               templates)
+               routing, templates)
 
 CHECKS = {m.__name__.rsplit(".", 1)[1]: m for m in (
-    required, environments, names, references, matchers, kinds, templates, expressions, cloudwatch, jobs, namespaces)}
+    required, environments, names, references, matchers, kinds, templates, expressions, cloudwatch, jobs, namespaces,
+    routing)}
 """Every catalog check, in the order they run (name -> module)."""
 
 

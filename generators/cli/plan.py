@@ -82,7 +82,7 @@ def run(args) -> int:
         import pulumi_kubernetes  # noqa: F401
     except ImportError as exc:
         raise UsageError(f"mlmon plan needs the Pulumi SDKs ({exc.name} is missing): "
-                         "pip install -e '.[deploy]' (scripts/bootstrap.sh does)") from None
+                         "install the `deploy` extra: bash scripts/bootstrap.sh --deploy (or pip install -e '.[deploy]')") from None
 
     stacks = Path(args.stacks) if args.stacks else ROOT / "stacks"
     if not (stacks / f"Pulumi.{args.env}.yaml").is_file():

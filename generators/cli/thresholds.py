@@ -11,7 +11,7 @@ import json
 
 from . import EXIT_OK, check_env, check_services, load
 
-HELP = "table of every alert's threshold, for and severity per environment"
+HELP = "table of every alert's threshold, for, severity and receiver per environment"
 
 
 def add_arguments(p):
@@ -22,6 +22,7 @@ def add_arguments(p):
 
 def rows(catalog, envs, services):
     from ..alertmeta import condition
+    from ..diff import routing_view
     from ..durations import format_duration
     from ..resolve import resolve
 
@@ -33,19 +34,20 @@ def rows(catalog, envs, services):
                 out.append({
                     "service": rs.name, "alert": a.name, "env": env, "source": rs.service.source.type,
                     "kind": a.kind, "severity": a.severity, "for": format_duration(a.for_),
-                    "threshold": a.threshold, "condition": condition(a, rs),
+                    "threshold": a.threshold, "receiver": routing_view(a, rs)[0] or "",
+                    "condition": condition(a, rs),
                 })
                 if a.name in alarms:
                     out[-1]["alarm"] = alarms[a.name]
             for row in extra:  # CloudWatch-only alarms (anomaly bands)
                 out.append({"service": rs.name, "env": env, "source": rs.service.source.type, **row,
-                            "alarm": alarms[row["alert"]]})
+                            "receiver": rs.service.routing.get(row.get("severity"), ""), "alarm": alarms[row["alert"]]})
     order = {e: i for i, e in enumerate(catalog.defaults.environments)}
     out.sort(key=lambda r: (r["service"], r["alert"], order[r["env"]]))
     return out
 
 
-COLUMNS = ("service", "alert", "env", "source", "severity", "for", "condition")
+COLUMNS = ("service", "alert", "env", "source", "severity", "for", "receiver", "condition")
 
 
 def _cloudwatch(rs):

@@ -22,7 +22,6 @@ import json
 import math
 import re
 from functools import lru_cache
-from pathlib import Path
 
 from .mathexpr import ID_RE, ExprError, math_error, parse_math, parse_rule
 from .model import STATISTICS, TREAT_MISSING, valid_period
@@ -462,29 +461,24 @@ def validate_service(service: str, alarms, composites, dashboard, topics,
     return problems
 
 
-def _load(path: Path):
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def verify_step(out: Path, catalog, env: str) -> list[str]:
+def verify_step(out, catalog, env: str) -> list[str]:
     """CloudWatch alarm, composite and dashboard bodies against botocore's service model and CloudWatch's rules."""
+    from ..rendered import as_rendered
     from ..resolve import resolve
     from .alarms import alarm_specs
 
+    rendered = as_rendered(out, env)
     failures: list[str] = []
     for rs in resolve(catalog, env):
         if rs.service.source.type != "cloudwatch":
             continue
-        base = Path(out) / "cloudwatch"
-        files = {k: base / f"{rs.name}{k}" for k in (".json", ".composite.json", ".dashboard.json", ".topics.json")}
-        missing = [str(p.relative_to(out)) for p in files.values() if not p.exists()]
+        files = {k: f"cloudwatch/{rs.name}{k}" for k in (".json", ".composite.json", ".dashboard.json", ".topics.json")}
+        missing = [rel for rel in files.values() if rel not in rendered]
         if missing:
             failures.append(f"cloudwatch ({env}): {rs.name}: not rendered: {', '.join(missing)}")
             continue
         try:
-            data = {k: _load(p) for k, p in files.items()}
+            data = {k: rendered.json(rel) for k, rel in files.items()}
         except ValueError as exc:
             failures.append(f"cloudwatch ({env}): {rs.name}: invalid JSON: {exc}")
             continue

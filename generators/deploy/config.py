@@ -16,6 +16,11 @@ Every key (``pulumi config set mlmon:<key> ...``; objects with ``--path``)::
     mlmon:grafanaToken        Grafana service-account token (secret: pulumi config set --secret)
     mlmon:subscriptions       {<severity>: [{protocol, endpoint}]}: SNS subscriptions per severity;
                               endpoints are always handled as Pulumi secrets
+    mlmon:alertmanager        {form}: which Alertmanager form the stack deploys (with outputs kubernetes):
+                              "operator" (default: each service's AlertmanagerConfig, for a prometheus-operator
+                              Alertmanager the stack does not own), "secret" (the stack owns Alertmanager: its
+                              configuration Secret holding alertmanager.yaml; no AlertmanagerConfig objects)
+                              or "none"
 
 The stack config holds only what is about the provider, the account and secrets. What the objects look
 like in an environment (rule selector labels, namespaces, dashboard labels and folders) is catalog data
@@ -91,6 +96,16 @@ class GrafanaConfig(Strict):
     folder the catalog renders for each dashboard), and their sidecar ConfigMaps are not deployed."""
 
 
+ALERTMANAGER_FORMS = ("operator", "secret", "none")
+
+
+class AlertmanagerStack(Strict):
+    form: Literal["operator", "secret", "none"] = "operator"
+    """``operator``: the AlertmanagerConfig objects rendered into each ``kubernetes/<service>.yaml``; ``secret``:
+    the stack owns Alertmanager and deploys its configuration Secret (``alertmanager/alertmanager.yaml``, named
+    by the catalog's ``alertmanager.config_secret``/``config_namespace``); ``none``: neither."""
+
+
 class Subscription(Strict):
     protocol: Protocol
     endpoint: str
@@ -105,6 +120,7 @@ class StackConfig(Strict):
     grafana: GrafanaConfig = Field(default_factory=GrafanaConfig)
     grafana_token: str | None = Field(default=None, alias="grafanaToken")
     subscriptions: dict[Severity, tuple[Subscription, ...]] = Field(default_factory=dict)
+    alertmanager: AlertmanagerStack = Field(default_factory=AlertmanagerStack)
 
     @property
     def grafana_api(self) -> bool:

@@ -44,6 +44,11 @@ KUBERNETES_KINDS: dict[tuple[str, str], KubeKind] = {
     ("monitoring.coreos.com/v1", "PrometheusRule"): KubeKind(
         "apiextensions.CustomResource", "kubernetes:monitoring.coreos.com/v1:PrometheusRule", _POD_LIKE,
         custom=True),
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"): KubeKind(
+        "apiextensions.CustomResource", "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig", _POD_LIKE,
+        custom=True),
+    ("v1", "Secret"): KubeKind(
+        "core.v1.Secret", "kubernetes:core/v1:Secret", {"type": "type", "stringData": "string_data"}),
     ("v1", "ConfigMap"): KubeKind(
         "core.v1.ConfigMap", "kubernetes:core/v1:ConfigMap",
         {"data": "data", "binaryData": "binary_data", "immutable": "immutable"}),

@@ -32,6 +32,7 @@ SHARED = "shared"
 NOT_DEPLOYED = {
     "prometheus/": "rule files and promtool tests: the rules are deployed inside the PrometheusRule",
 }
+ALERTMANAGER_TESTS = "alertmanager/routing-tests.yaml"
 """Artifact directories the program deliberately does not deploy, with the reason (shown by mlmon plan)."""
 
 
@@ -72,11 +73,14 @@ class Plan:
         return self.services.setdefault(name or SHARED, ServicePlan(name or SHARED))
 
 
-def plan(cfg: StackConfig, artifacts, folder_annotation: str = "grafana_folder") -> Plan:
+def plan(cfg: StackConfig, artifacts, folder_annotation: str = "grafana_folder",
+         alertmanager_secret: tuple[str, str] | None = None) -> Plan:
     """Every resource to declare, from the rendered ``artifacts``. Pure; raises MappingError on anything
     the program cannot deploy faithfully. ``folder_annotation`` (the catalog's
     ``dashboard_folder_annotation`` in this environment) is where the rendered dashboard ConfigMaps hold
-    their Grafana folder, which API delivery uses too."""
+    their Grafana folder, which API delivery uses too. ``alertmanager_secret`` (the catalog's
+    ``alertmanager.config_secret`` and ``config_namespace``) names the Secret of ``alertmanager.yaml`` when the
+    stack owns Alertmanager (``mlmon:alertmanager.form: secret``)."""
     p = Plan(cfg.environment, {}, [])
     folders = {uid: (cm.metadata.get("annotations") or {}).get(folder_annotation)
                for cm in dashboard_configmaps(artifacts) for uid in uids_in_configmap(cm)}
@@ -94,6 +98,8 @@ def plan(cfg: StackConfig, artifacts, folder_annotation: str = "grafana_folder")
                 sidecar.append(a)
         elif top == "ssm/":
             plan_ssm(cfg, p, a)
+        elif top == "alertmanager/":
+            _plan_alertmanager(cfg, p, a, alertmanager_secret)
         else:
             raise MappingError(f"{a.path}: the Pulumi program does not know how to deploy artifacts under "
                                f"{top} (generators/deploy/program.py: plan)")
@@ -106,6 +112,7 @@ def plan(cfg: StackConfig, artifacts, folder_annotation: str = "grafana_folder")
         else:
             p.skipped.append((a.path, "no Grafana URL/token configured and no sidecar ConfigMap carries it: "
                                       "NOT DEPLOYED (configure mlmon:grafana.url and mlmon:grafanaToken)"))
+    _note_unrouted(cfg, p, artifacts)
     _check_topics(p)
     _check_unique(p)
     _check_composites(p)
@@ -128,11 +135,63 @@ def _plan_kubernetes(cfg: StackConfig, p: Plan, a) -> None:
             if cfg.grafana_api:
                 p.skipped.append((f"{a.path} ConfigMap {name}", "dashboards go through Grafana's API"))
                 continue
+        if isinstance(manifest, dict) and manifest.get("kind") == "AlertmanagerConfig" \
+                and cfg.alertmanager.form != "operator":
+            name = (manifest.get("metadata") or {}).get("name")
+            p.skipped.append((f"{a.path} AlertmanagerConfig {name}", f"mlmon:alertmanager.form is "
+                              f"{cfg.alertmanager.form}, not operator"))
+            continue
         obj = mapping.kube_object(manifest, where)
         sp.kube.append(obj)
         if obj.kind_name == "PrometheusRule":
             for group in (obj.args.get("spec") or {}).get("groups") or []:
                 sp.alerts.extend(r["alert"] for r in group.get("rules") or [] if "alert" in r)
+
+
+def _note_unrouted(cfg: StackConfig, p: Plan, artifacts) -> None:
+    """With the operator form, a service the Alertmanager configuration routes but that has no AlertmanagerConfig
+    (no namespace) is routed by nothing the stack deploys: say so (``mlmon plan`` shows it)."""
+    if cfg.alertmanager.form != "operator" or not cfg.deploys("kubernetes"):
+        return
+    config = next((a.content for a in artifacts if a.path == "alertmanager/alertmanager.yaml"), None)
+    if not isinstance(config, dict):
+        return
+    with_cr = {a.service for a in artifacts if a.path.startswith("kubernetes/") and a.multi
+               and any(isinstance(d, dict) and d.get("kind") == "AlertmanagerConfig" for d in a.content)}
+    for route in (config.get("route") or {}).get("routes") or []:
+        service = next((m.split("=", 1)[1].strip('"') for m in route.get("matchers") or []
+                        if m.startswith("service=")), None)
+        if service and service not in with_cr:
+            p.skipped.append((f"alertmanager/alertmanager.yaml routes of {service}",
+                              "the service has no namespace, so no AlertmanagerConfig: its alerts are NOT ROUTED by "
+                              "the operator form (give it a namespace, or use mlmon:alertmanager.form: secret)"))
+
+
+def _plan_alertmanager(cfg: StackConfig, p: Plan, a, secret: tuple[str, str] | None) -> None:
+    """``alertmanager/alertmanager.yaml`` as the configuration Secret of an Alertmanager the stack owns."""
+    from ..names import ALERTMANAGER_CONFIG_KEY, kubernetes_labels
+
+    if a.path == ALERTMANAGER_TESTS:
+        p.skipped.append((a.path, "routing tests: run by mlmon check (amtool)"))
+        return
+    if a.path != "alertmanager/alertmanager.yaml":
+        raise MappingError(f"{a.path}: unknown Alertmanager artifact (expected alertmanager/alertmanager.yaml)")
+    if cfg.alertmanager.form != "secret":
+        p.skipped.append((a.path, f"mlmon:alertmanager.form is {cfg.alertmanager.form}: the stack does not own "
+                                  "Alertmanager (its configuration Secret is not deployed)"))
+        return
+    if not cfg.deploys("kubernetes"):
+        p.skipped.append((a.path, "outputs does not include kubernetes"))
+        return
+    if secret is None:
+        raise MappingError(f"{a.path}: no Secret name for the Alertmanager configuration (catalog "
+                           "alertmanager.config_secret)")
+    name, namespace = secret
+    manifest = {"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": name, "namespace": namespace,
+                             "labels": kubernetes_labels("alertmanager", cfg.environment, name, "config")},
+                "type": "Opaque", "stringData": {ALERTMANAGER_CONFIG_KEY: a.serialize().decode()}}
+    p.service(a.service).kube.append(mapping.kube_object(manifest, a.path))
 
 
 def _plan_cloudwatch(cfg: StackConfig, p: Plan, a) -> None:
@@ -278,7 +337,9 @@ def main(root: str | Path) -> dict[str, Any]:
     catalog = load_catalog(Path(root) / cfg.catalog)
     check_against_catalog(cfg, catalog, source)
     settings = deployment(catalog.defaults, cfg.environment)
-    p = plan(cfg, render(catalog, cfg.environment), settings.dashboard_folder_annotation)
+    am = catalog.defaults.alertmanager
+    p = plan(cfg, render(catalog, cfg.environment), settings.dashboard_folder_annotation,
+             (am.config_secret, am.config_namespace) if am is not None else None)
     outputs = declare(cfg, p)
     for k, v in outputs.items():
         pulumi.export(k, v)

@@ -10,12 +10,10 @@ and every dashboard ConfigMap in ``kubernetes/`` holds exactly its ``grafana/<ui
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import yamlio
 from ..promql import metric_names, parse_error
 from .modern import SCHEMA_VERSION
 
@@ -165,34 +163,41 @@ def dashboard_problems(d: dict, known: Known) -> list[str]:
     return out
 
 
-def recorded_names(prom_dir: Path) -> set[str]:
+def recorded_names(rendered) -> set[str]:
+    """Every recording rule's name in the rendered rule files (a :class:`~generators.rendered.Rendered` or
+    the ``prometheus/`` directory of a render)."""
+    from ..rendered import as_rendered
+
+    if isinstance(rendered, Path):  # a prometheus/ directory
+        rendered = as_rendered(rendered.parent)
     out = set()
-    for f in sorted(prom_dir.glob("*.rules.yaml")) if prom_dir.is_dir() else []:
-        data, _ = yamlio.load_with_lines(f.read_text(encoding="utf-8"), yamlio.ARTIFACT_LIMITS)
+    for name in rendered.names("prometheus", ".rules.yaml"):
+        data = rendered.yaml(f"prometheus/{name}")
         for g in (data or {}).get("groups", []):
             out.update(r["record"] for r in g.get("rules", []) if "record" in r)
     return out
 
 
-def grafana_step(out: Path, catalog, env: str) -> list[str]:
+def grafana_step(out, catalog, env: str) -> list[str]:
     """Dashboards: PromQL parses, metrics declared, uids/titles/panel ids unique, grids do not overlap, ConfigMaps match."""
+    from ..rendered import as_rendered
+
+    rendered = as_rendered(out, env)
     failures = []
-    known = Known.from_catalog(catalog, recorded_names(out / "prometheus"))
-    gdir = out / "grafana"
-    files = sorted(gdir.glob("*.json")) if gdir.is_dir() else []
+    known = Known.from_catalog(catalog, recorded_names(rendered))
     uids: dict[str, str] = {}
     titles: dict[str, str] = {}
     texts: dict[str, bytes] = {}
-    for f in files:
-        rel = f"grafana/{f.name}"
+    for fname in rendered.names("grafana", ".json"):
+        rel = f"grafana/{fname}"
         try:
-            d = json.loads(f.read_text(encoding="utf-8"))
+            d = rendered.json(rel)
         except ValueError as exc:
             failures.append(f"{rel} ({env}): not JSON: {exc}")
             continue
         failures += [f"{rel} ({env}): {p}" for p in dashboard_problems(d, known)]
         uid, title = d.get("uid"), d.get("title")
-        if f.name != f"{uid}.json":
+        if fname != f"{uid}.json":
             failures.append(f"{rel} ({env}): file name does not match uid {uid!r}")
         if uid in uids:
             failures.append(f"{rel} ({env}): uid {uid!r} also used by {uids[uid]}")
@@ -200,25 +205,22 @@ def grafana_step(out: Path, catalog, env: str) -> list[str]:
         if title in titles:
             failures.append(f"{rel} ({env}): title {title!r} also used by {titles[title]}")
         titles[title] = rel
-        texts[f"{uid}.json"] = f.read_bytes()
-    failures += _configmap_problems(out, texts, env)
+        texts[f"{uid}.json"] = rendered.bytes(rel)
+    failures += _configmap_problems(rendered, texts, env)
     return failures
 
 
-def _configmap_problems(out: Path, texts: dict[str, bytes], env: str) -> list[str]:
+def _configmap_problems(rendered, texts: dict[str, bytes], env: str) -> list[str]:
     failures = []
     seen: dict[str, str] = {}
-    kdir = out / "kubernetes"
-    for f in sorted(kdir.glob("*.yaml")) if kdir.is_dir() else []:
-        import yaml
-
-        for doc in yaml.safe_load_all(f.read_text(encoding="utf-8")):
+    for fname in rendered.names("kubernetes", ".yaml"):
+        for doc in rendered.yaml_docs(f"kubernetes/{fname}"):
             if not isinstance(doc, dict) or doc.get("kind") != "ConfigMap":
                 continue
             if doc.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/component") != "dashboard":
                 continue
             for key, text in (doc.get("data") or {}).items():
-                where = f"kubernetes/{f.name} ConfigMap {doc['metadata'].get('name')} ({env})"
+                where = f"kubernetes/{fname} ConfigMap {doc['metadata'].get('name')} ({env})"
                 if key in seen:
                     failures.append(f"{where}: {key} also shipped by {seen[key]}")
                 seen[key] = where

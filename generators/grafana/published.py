@@ -120,17 +120,19 @@ def _versions_text(vs: list[str]) -> str:
     return "@grafana/schema " + ", ".join(v for v in every if v in vs)
 
 
-def published_types_step(out: Path, catalog, env: str) -> list[str]:
+def published_types_step(out, catalog, env: str) -> list[str]:
     """Every rendered Grafana dashboard (generated and hand-written) against Grafana's published types."""
+    from ..rendered import as_rendered
+
+    rendered = as_rendered(out, env)
     failures = []
-    folder = out / "grafana"
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for name in rendered.names("grafana", ".json"):
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = rendered.json(f"grafana/{name}")
         except ValueError as exc:
-            failures.append(f"grafana/{path.name} ({env}): not JSON: {exc}")
+            failures.append(f"grafana/{name} ({env}): not JSON: {exc}")
             continue
-        failures.extend(f"grafana/{path.name} ({env}): {p}" for p in validate(doc))
+        failures.extend(f"grafana/{name} ({env}): {p}" for p in validate(doc))
     return failures
 
 

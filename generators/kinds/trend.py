@@ -49,11 +49,55 @@ def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
     start = (rng[0] + rng[1]) / 2 if rng else 100.0
     step_bad = bad_slope / per * interval
     step_inside = inside_slope / per * interval
+    window = m.window // interval  # samples deriv() sees
+
+    def fires(r, total):
+        rise = recovery_step(start, step_bad, r, total, window, t, bad_slope, per / interval, rng)
+        if rise is None:  # hold the last value: the slope clears once the window has passed the ramp
+            return [(name, ps.Values().ramp(step_bad, r, start=start).const(start + step_bad * (r - 1), total - r))]
+        return [(name, ps.Values().ramp(step_bad, r, start=start).ramp(rise, total - r))]
+
+    fast = recovery_step(start, step_bad, for_samples(a, interval) + 3, for_samples(a, interval) + 8, window, t,
+                         bad_slope, per / interval, rng) is not None
     return ps.Scenario(
-        fires=lambda r, total: [(name, ps.Values().ramp(step_bad, r, start=start)
-                                 .const(start + step_bad * (r - 1), total - r))],
+        fires=fires,
         inside=lambda total: [(name, ps.Values().ramp(step_inside, total, start=start))],
-        t_true=interval, clear=m.window, labels=labels, value=lambda t: bad_slope)
+        t_true=interval, clear=interval if fast else m.window, labels=labels, value=lambda t: bad_slope)
+
+
+def for_samples(a: Alert, interval: int) -> int:
+    return -(-a.for_ // interval)
+
+
+def _slope(values: list[float]) -> float:
+    """Least-squares slope per sample (what deriv() computes, per sample interval)."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    mt, mv = (n - 1) / 2, sum(values) / n
+    return sum((i - mt) * (v - mv) for i, v in enumerate(values)) / sum((i - mt) ** 2 for i in range(n))
+
+
+def recovery_step(start, step_bad, r, total, window, threshold, bad_slope, per_sample, rng):
+    """The per-sample rise after the bad ramp that puts the slope deriv() sees on the good side of the threshold
+    from the first recovered sample on, by half the bad slope's distance to it at every later sample too; so the
+    alert resolves at the next evaluation instead of once the window has passed the ramp. ``None`` when no rise
+    within the metric's range does (then the caller holds the value and waits for the window)."""
+    bad = [start + step_bad * i for i in range(r)]
+    mirror = threshold - 1.5 * (bad_slope - threshold)  # as far on the good side as 1.5x the bad slope's overshoot
+    lo = max(0, r + 1 - window)
+    base = bad[lo:] + [bad[-1]]
+    coeff = (len(base) - 1 - (len(base) - 1) / 2) / sum((i - (len(base) - 1) / 2) ** 2 for i in range(len(base)))
+    rise = (mirror / per_sample - _slope(base)) / coeff
+    values = bad + [bad[-1] + rise * k for k in range(1, total - r + 1)]
+    if rng is not None and not all(rng[0] <= v <= rng[1] for v in values):
+        return None
+    margin = 0.5 * abs(bad_slope - threshold)
+    for j in range(r, len(values)):
+        slope = _slope(values[max(0, j + 1 - window):j + 1]) * per_sample
+        if (slope - threshold) * (1 if bad_slope < threshold else -1) < margin:
+            return None
+    return rise
 
 
 def cloudwatch(a: Alert, rs: ResolvedService) -> cw.Plan:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-from pathlib import Path
 from typing import Any
 
 PACKAGE = "cloudcoil-models-prometheus-operator"
@@ -38,11 +37,32 @@ class ModelsMissing(ImportError):
     pass
 
 
+def _import_models(module: str):
+    """Import one module of the models package without its ``__init__``, which imports every API version
+    (v1 and v1alpha1: some 4,000 pydantic classes, about 2 s); a render without an AlertmanagerConfig needs
+    only v1."""
+    import importlib.util
+    import sys
+    import types
+
+    package = module.rsplit(".", 1)[0]
+    if package not in sys.modules:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.submodule_search_locations is None:
+            raise ImportError(f"no package {package}")
+        stub = types.ModuleType(package)
+        stub.__path__ = list(spec.submodule_search_locations)
+        stub.__spec__ = spec
+        stub.__package__ = package
+        sys.modules[package] = stub
+    return importlib.import_module(module)
+
+
 @functools.lru_cache(maxsize=None)
 def _model(api_version: str, kind: str):
     module, name = MODELS[(api_version, kind)]
     try:
-        return getattr(importlib.import_module(module), name)
+        return getattr(_import_models(module), name)
     except ImportError as exc:
         raise ModelsMissing(f"{PACKAGE} is not installed (pip install '{PACKAGE}==0.80.1.0'): {exc}") from None
 
@@ -94,21 +114,24 @@ def validate_object(doc: dict) -> list[str]:
     return _roundtrip_differences(doc, obj.model_dump(by_alias=True, exclude_unset=True, mode="json"))
 
 
-def _objects(out: Path):
+def _objects(out):
     """``(relative file, document)`` for every prometheus-operator object in the rendered YAML files."""
     import yaml
 
-    for path in sorted(p for p in out.rglob("*.y*ml") if p.suffix in (".yaml", ".yml")):
+    from ..rendered import as_rendered
+
+    rendered = as_rendered(out)
+    for rel in rendered.paths((".yaml", ".yml")):
         try:
-            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            docs = rendered.yaml_docs(rel)
         except yaml.YAMLError:
             continue  # not this check's business: the Kubernetes step reports unreadable files
         for doc in docs:
             if isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith(f"{GROUP}/"):
-                yield path.relative_to(out).as_posix(), doc
+                yield rel, doc
 
 
-def operator_models_step(out: Path, catalog, env: str) -> list[str]:
+def operator_models_step(out, catalog, env: str) -> list[str]:
     """Every PrometheusRule and AlertmanagerConfig against the operator community's typed models."""
     from ..errors import Skipped
 

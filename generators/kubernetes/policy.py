@@ -14,8 +14,6 @@ Checked on every rendered ``kubernetes/*.yaml`` by ``mlmon check`` (whoever gene
 
 from __future__ import annotations
 
-from pathlib import Path
-
 MUTATING = ("create", "update", "patch", "delete")
 UNSCOPABLE = ("create",)
 FORBIDDEN_VERBS = ("escalate", "bind", "impersonate", "deletecollection", "*")
@@ -136,13 +134,13 @@ def violations(docs: list[dict]) -> list[str]:
     return out
 
 
-def policy_step(out: Path, catalog, env: str) -> list[str]:
+def policy_step(out, catalog, env: str) -> list[str]:
     """Least privilege (no wildcards, mutating verbs by resourceNames) and restricted pods in every manifest."""
-    import yaml
+    from ..rendered import as_rendered
 
+    rendered = as_rendered(out, env)
     failures = []
-    folder = out / "kubernetes"
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
-        failures.extend(f"kubernetes policy ({env}) {path.name}: {v}" for v in violations(docs))
+    for name in rendered.names("kubernetes", ".yaml"):
+        docs = [d for d in rendered.yaml_docs(f"kubernetes/{name}") if d is not None]
+        failures.extend(f"kubernetes policy ({env}) {name}: {v}" for v in violations(docs))
     return failures

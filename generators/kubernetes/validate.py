@@ -42,7 +42,27 @@ def _prometheusrule_validator():
     import jsonschema
     import yaml
 
-    crd = yaml.safe_load(crd_path().read_text(encoding="utf-8"))
+    from ..rendered import LOADER
+
+    crd = yaml.load(crd_path().read_text(encoding="utf-8"), Loader=LOADER)
+    schema = _strict(_go_patterns(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]))
+    return jsonschema.Draft7Validator(schema)
+
+
+AMC_FILE = "monitoring.coreos.com_alertmanagerconfigs.json"
+
+
+@functools.lru_cache(maxsize=None)
+def _alertmanagerconfig_validator():
+    import json
+
+    import jsonschema
+
+    candidates = [c.parent / AMC_FILE for c in CRD_CANDIDATES]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise FileNotFoundError(f"AlertmanagerConfig CRD schema not found (looked in {', '.join(map(str, candidates))})")
+    crd = json.loads(path.read_text(encoding="utf-8"))
     schema = _strict(_go_patterns(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]))
     return jsonschema.Draft7Validator(schema)
 
@@ -113,6 +133,9 @@ def validate_manifest(doc: dict) -> list[str]:
     kind, api = doc["kind"], doc["apiVersion"]
     if kind == "PrometheusRule" and api == "monitoring.coreos.com/v1":
         return [f"PrometheusRule CRD: {_where(e)}: {e.message}" for e in _prometheusrule_validator().iter_errors(doc)]
+    if kind == "AlertmanagerConfig" and api == "monitoring.coreos.com/v1alpha1":
+        return [f"AlertmanagerConfig CRD: {_where(e)}: {e.message}"
+                for e in _alertmanagerconfig_validator().iter_errors(doc)]
     out = []
     for version in versions():
         validator = _builtin_validator(version, kind, api)
@@ -123,19 +146,25 @@ def validate_manifest(doc: dict) -> list[str]:
     return out
 
 
-def validate_file(path: Path) -> list[str]:
-    import yaml
-
+def validate_docs(file_name: str, docs: list) -> list[str]:
     failures = []
-    for i, doc in enumerate(yaml.safe_load_all(path.read_text(encoding="utf-8"))):
+    for i, doc in enumerate(docs):
         if doc is None:
             continue
         name = f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}" if isinstance(doc, dict) else f"#{i}"
-        failures.extend(f"{path.name}: {name}: {p}" for p in validate_manifest(doc))
+        failures.extend(f"{file_name}: {name}: {p}" for p in validate_manifest(doc))
     return failures
 
 
-def kubernetes_step(out: Path, catalog, env: str) -> list[str]:
+def validate_file(path: Path) -> list[str]:
+    import yaml
+
+    from ..rendered import LOADER
+
+    return validate_docs(path.name, list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=LOADER)))
+
+
+def kubernetes_step(out, catalog, env: str) -> list[str]:
     """kubernetes-validate strict (1.29 and newest) and the PrometheusRule CRD schema on every manifest."""
     from ..errors import Skipped
 
@@ -144,8 +173,11 @@ def kubernetes_step(out: Path, catalog, env: str) -> list[str]:
         import kubernetes_validate  # noqa: F401
     except ImportError as exc:
         raise Skipped(f"{exc.name} is not installed (pip install kubernetes-validate jsonschema)") from None
-    folder = out / "kubernetes"
+    from ..rendered import as_rendered
+
+    rendered = as_rendered(out, env)
     failures = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        failures.extend(f"kubernetes-validate ({env}) {f}" for f in validate_file(path))
+    for name in rendered.names("kubernetes", ".yaml"):
+        docs = rendered.yaml_docs(f"kubernetes/{name}")
+        failures.extend(f"kubernetes-validate ({env}) {f}" for f in validate_docs(name, docs))
     return failures

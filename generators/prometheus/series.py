@@ -342,14 +342,15 @@ def gauge_phases(split, phases, level):
 
 
 def counter_phases(split, phases, per_step):
-    """Counters whose part/total ratio follows ``phases`` = [(ratio, samples), ...]."""
+    """Counters whose part/total ratio follows ``phases`` = [(ratio, samples), ...]; a phase may carry its own
+    traffic per sample as a third element, ``(ratio, samples, per_step)``."""
     series, _ = split
-    base = counter_base(per_step)
+    base = counter_base(*[ph[2] if len(ph) > 2 else per_step for ph in phases], per_step)
     out = []
     for name, role in series:
         v = Values()
-        for ratio, n in phases:
-            step = phase_steps(split, ratio, per_step)[0 if role == "part" else 1]
+        for ratio, n, *own in phases:
+            step = phase_steps(split, ratio, own[0] if own else per_step)[0 if role == "part" else 1]
             v.ramp(step, n, start=base if not v.parts else None)
         out.append((name, v))
     return out

@@ -19,6 +19,8 @@ therefore exact, and a test failing means the rule is wrong.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .. import alertmeta
 from ..durations import format_duration
 from ..kinds import scenario
@@ -119,11 +121,108 @@ def _recording_tests(cases: CatalogCases, iv: str) -> list[dict]:
 
 
 def test_file(rs: ResolvedService) -> dict:
-    tests = []
-    for a in rs.alerts:
-        tests.extend(alert_tests(a, rs))
+    tests = pack([(a.name, alert_tests(a, rs)) for a in rs.alerts], reads(rs))
     return {
         "rule_files": [f"{rs.name}.rules.yaml"],
         "evaluation_interval": format_duration(rs.defaults.evaluation_interval),
         "tests": tests,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# cost: promtool evaluates every rule of the file at every evaluation step of every test group, and sets up
+# a fresh storage per group. Groups of different alerts that cannot see each other's series therefore share
+# one promtool group: its steps are its longest member's, the shorter ones ride along.
+
+
+def reads(rs: ResolvedService) -> dict[str, frozenset[str] | None]:
+    """Alert name -> the metrics its expression reads, through the recording rules of its file (``None``:
+    it may read any series, e.g. ``ALERTS`` or a selector without a literal metric name)."""
+    from ..kinds import alert_expr, recording_rules
+
+    # one recorded name may be written by several rules (every ratio SLO records mlmon_slo:error_ratio:rate5m,
+    # told apart by its `slo` label): a reader of the name may read what any of them reads
+    recorded: dict[str, frozenset[str] | None] = {}
+    for mon in rs.monitors():
+        for r in recording_rules(mon, rs):
+            names, prev = _selected(r["expr"]), recorded.get(r["record"], frozenset())
+            recorded[r["record"]] = None if names is None or prev is None else prev | names
+    direct = {a.name: _selected(alert_expr(a, rs)) for a in rs.alerts}
+
+    def closure(names, seen=()):
+        if names is None:
+            return None
+        out = set()
+        for n in names:
+            if n in ("ALERTS", "ALERTS_FOR_STATE"):
+                return None
+            if n in recorded and n not in seen:
+                inner = closure(recorded[n], (*seen, n))
+                if inner is None:
+                    return None
+                out |= inner
+            out.add(n)
+        return out
+
+    return {name: (None if (c := closure(names)) is None else frozenset(c)) for name, names in direct.items()}
+
+
+@lru_cache(maxsize=65536)
+def _selected(expr: str) -> frozenset[str] | None:
+    from ..promql import selected_metrics
+
+    names = selected_metrics(expr)
+    return None if names is None else frozenset(names)
+
+
+def _steps(group: dict) -> int:
+    from ..durations import parse_duration
+
+    return max(parse_duration(t["eval_time"])
+               for t in [*group.get("alert_rule_test", ()), *group.get("promql_expr_test", ())])
+
+
+def _series_metrics(group: dict) -> set[str]:
+    return {s["series"].split("{", 1)[0] for s in group["input_series"]}
+
+
+def pack(per_alert: list[tuple[str, list[dict]]], deps: dict[str, set[str] | None]) -> list[dict]:
+    """The alerts' test groups packed into as few promtool groups as isolation allows (first fit, longest
+    first). Two groups share one only when they test different alerts, have the same sample interval, and
+    neither alert reads a metric of the other's series (nor do their series share a metric); an alert that
+    may read any series (``None`` in ``deps``) keeps its groups to itself. Every member keeps its series and
+    checks unchanged, so each proves exactly what it proved alone."""
+    items = []
+    for order, (alert, groups) in enumerate(per_alert):
+        for g in groups:
+            # a recording rule's own test (promql_expr_test) compares every sample of its expression: alone
+            alone = "promql_expr_test" in g or "alert_rule_test" not in g
+            items.append({"order": (order, len(items)), "alert": alert, "group": g, "steps": _steps(g),
+                          "metrics": _series_metrics(g), "reads": None if alone else deps.get(alert)})
+    bins: list[list[dict]] = []
+
+    def fits(item, b):
+        for m in b:
+            if (m["alert"] == item["alert"] or m["group"]["interval"] != item["group"]["interval"]
+                    or item["reads"] is None or m["reads"] is None or m["metrics"] & item["metrics"]
+                    or m["metrics"] & item["reads"] or item["metrics"] & m["reads"]):
+                return False
+        return True
+
+    for item in sorted(items, key=lambda i: (-i["steps"], i["order"])):
+        for b in bins:
+            if fits(item, b):
+                b.append(item)
+                break
+        else:
+            bins.append([item])
+    out = []
+    for b in sorted(bins, key=lambda b: min(m["order"] for m in b)):
+        b = sorted(b, key=lambda m: m["order"])
+        if len(b) == 1:
+            out.append(b[0]["group"])
+            continue
+        out.append({"name": " | ".join(m["group"]["name"] for m in b), "interval": b[0]["group"]["interval"],
+                    "input_series": [s for m in b for s in m["group"]["input_series"]],
+                    "alert_rule_test": [t for m in b for t in m["group"]["alert_rule_test"]]})
+    return out

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
 
 TOP_LEVEL = {"schemaVersion", "description", "parameters", "mainSteps"}
 PARAMETER_TYPES = {"String", "StringList", "Integer", "Boolean", "MapList", "StringMap"}
@@ -181,15 +180,17 @@ def policy_errors(doc) -> list[tuple[str, str]]:
     return out
 
 
-def verify_step(out: Path, catalog, env: str) -> list[str]:
+def verify_step(out, catalog, env: str) -> list[str]:
+    from ..rendered import as_rendered
+
+    rendered = as_rendered(out, env)
     failures = []
-    folder = out / "ssm"
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if path.name.endswith(".policy.json"):
-            failures.extend(f"ssm ({env}) {path.name}: {p or '(policy)'}: {m}" for p, m in policy_errors(data))
+    for fname in rendered.names("ssm", ".json"):
+        data = rendered.json(f"ssm/{fname}")
+        if fname.endswith(".policy.json"):
+            failures.extend(f"ssm ({env}) {fname}: {p or '(policy)'}: {m}" for p, m in policy_errors(data))
             continue
         for i, body in enumerate(data if isinstance(data, list) else [data]):
             name = body.get("Name", f"[{i}]") if isinstance(body, dict) else f"[{i}]"
-            failures.extend(f"ssm ({env}) {path.name} {name}: {p}: {m}" for p, m in body_errors(body))
+            failures.extend(f"ssm ({env}) {fname} {name}: {p}: {m}" for p, m in body_errors(body))
     return failures
