@@ -169,6 +169,104 @@ def run_promtool(promtool: str, workdir: Path, service: str) -> dict[str, list[i
 
 
 # ---------------------------------------------------------------------------------------------
+# hand-made scenarios (not derived from the generators)
+
+
+def handmade(promtool: str, workdir: Path) -> list[dict]:
+    """The hand-made scenarios of tests/test_oracle.py (new series, counters born at 1, resets, staleness, idle
+    queues, several replicas, numerator/denominator label sets that differ), labelled by hand with the minute the
+    degradation starts (or quiet), on the rendered alerts of the oracle catalog; one row per scenario."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_oracle as ho  # noqa: E402
+
+    root = workdir / "oracle-catalog" / "alerts"
+    root.mkdir(parents=True)
+    (root / "oracle.yaml").write_text(ho.CATALOG)
+    (root / "_defaults.yaml").write_text("evaluation_interval: 1m\n")
+    catalog = load_catalog(root)
+    rs = resolve(catalog, "prod")[0]
+    rules = yaml.safe_load(next(a for a in render(catalog, "prod")
+                                if a.path == "prometheus/oracle.rules.yaml").serialize())
+    minimal = [{"alert": r["alert"], "expr": r["expr"], **({"for": r["for"]} if "for" in r else {})}
+               for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    groups = []
+    for name, (alert, _, end) in ho.SCENARIOS.items():
+        series = ho.scenario_series(name)
+        groups.append({"name": name, "interval": "1m",
+                       "input_series": [{"series": s.name(), "values": s.notation()} for s in series],
+                       "alert_rule_test": [{"eval_time": f"{i}m", "alertname": alert, "exp_alerts": []}
+                                           for i in range(end + 1)]})
+    (workdir / "oracle.rules.yaml").write_text(yaml.safe_dump({"groups": [{"name": "oracle", "interval": "1m",
+                                                                            "rules": minimal}]}))
+    (workdir / "oracle.tests.yaml").write_text(yaml.safe_dump(
+        {"rule_files": ["oracle.rules.yaml"], "evaluation_interval": "1m", "tests": groups}, width=10 ** 9))
+    firing = run_promtool(promtool, workdir, "oracle")
+    for_of = {a.name: a.for_ for a in rs.alerts}
+    kind_of = {a.name: a.kind for a in rs.alerts}
+    iv = 60
+    rows = []
+    for name, (alert, _, end) in ho.SCENARIOS.items():
+        t0 = ho.LABELS[name]
+        times = firing.get(name, [])
+        eps = episodes(times, iv)
+        row = {"scenario": name, "alert": alert, "kind": kind_of[alert], "for": for_of[alert],
+               "expect": "quiet" if t0 is None else "fire", "firing_episodes": len(eps)}
+        if t0 is None:
+            row.update(ok=not eps, detected=None, false_firings=len(eps))
+        else:
+            start = t0 * iv
+            after = [t for t in times if t >= start]
+            first = after[0] if after else None
+            floor = for_of[alert] + iv
+            row.update(detected=first is not None, first_firing=first, t0=start, delay_seconds=None if first is None
+                       else first - start, floor_seconds=floor,
+                       delay_over_floor_seconds=None if first is None else first - start - floor,
+                       false_firings=len([e for e in eps if e[1] < start]))
+            row["ok"] = row["detected"] and not row["false_firings"]
+        rows.append(row)
+    return rows
+
+
+def per_kind(rows: list[dict]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for r in rows:
+        k = out.setdefault(r["kind"].split("/")[0], {"scenarios": 0, "fire": 0, "detected": 0, "false_alerts": 0,
+                                                      "max_delay_over_floor_seconds": None})
+        k["scenarios"] += 1
+        k["false_alerts"] += r.get("false_firings", 0)
+        if r["expect"] == "fire":
+            k["fire"] += 1
+            k["detected"] += 1 if r.get("detected") else 0
+            d = r.get("delay_over_floor_seconds")
+            if d is not None and (r.get("measure_delay", True)):
+                m = k["max_delay_over_floor_seconds"]
+                k["max_delay_over_floor_seconds"] = d if m is None else max(m, d)
+    for k in out.values():
+        k["recall"] = round(k["detected"] / k["fire"], 4) if k["fire"] else 1.0
+    return out
+
+
+def print_handmade(rows: list[dict]) -> None:
+    head = f"{'hand-made scenario':78} {'kind':10} {'want':5} {'result':7} {'delay':>7} {'floor':>6} {'over':>6} " \
+           f"{'false':>5}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        res = "ok" if r["ok"] else ("MISSED" if r["expect"] == "fire" and not r["detected"] else "FALSE")
+        print(f"{r['scenario'][:78]:78} {r['kind']:10} {r['expect']:5} {res:7} {fmt_s(r.get('delay_seconds')):>7} "
+              f"{fmt_s(r.get('floor_seconds')):>6} {fmt_s(r.get('delay_over_floor_seconds')):>6} "
+              f"{r['false_firings']:>5}")
+
+
+def print_kinds(kinds: dict[str, dict], title: str) -> None:
+    print(f"{title}: per kind")
+    print(f"  {'kind':12} {'scenarios':>9} {'fire':>5} {'recall':>7} {'false':>6} {'max over floor':>15}")
+    for name, k in sorted(kinds.items()):
+        print(f"  {name:12} {k['scenarios']:>9} {k['fire']:>5} {k['recall']:>7} {k['false_alerts']:>6} "
+              f"{fmt_s(k['max_delay_over_floor_seconds']):>15}")
+
+
+# ---------------------------------------------------------------------------------------------
 # scoring
 
 
@@ -294,6 +392,8 @@ def main(argv=None) -> int:
     ap.add_argument("--scenario", action="append", metavar="NAME",
                     help="only scenarios of this name, e.g. step, noise, spike (repeatable)")
     ap.add_argument("--no-synthetic", action="store_true", help="leave out the benchmark-only service")
+    ap.add_argument("--no-handmade", action="store_true",
+                    help="leave out the hand-made scenarios of tests/test_oracle.py (not derived from the generators)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="promtool processes in parallel")
     ap.add_argument("--keep", metavar="DIR", help="write the rule and test files here (for inspection)")
     ap.add_argument("--json", action="store_true", help="print one JSON summary object on the last line")
@@ -326,13 +426,29 @@ def main(argv=None) -> int:
             (tmp / f"{svc}.tests.yaml").write_text(text)
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             results = dict(zip(scen, pool.map(lambda s: run_promtool(promtool, tmp, s), scen)))
+        hand = [] if args.no_handmade or args.alert or args.kind or args.scenario else handmade(promtool, tmp)
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     for_of = {a.name: a.for_ for rs in resolve(catalog, args.env) for a in rs.alerts}
     rows = [score(s, results[svc].get(s.id, []), for_of[s.alert]) for svc in scen for s in scen[svc]]
     summary = summarize(rows, iv, args.env, time.perf_counter() - started)
+    summary["per_kind"] = per_kind(rows)
     print_table(rows)
+    print()
+    print_kinds(summary["per_kind"], "generated scenarios")
+    if hand:
+        print()
+        print_handmade(hand)
+        print()
+        summary["handmade"] = {"scenarios": len(hand), "per_kind": per_kind(hand),
+                               "recall": round(sum(1 for r in hand if r["expect"] == "fire" and r["detected"])
+                                               / max(1, sum(1 for r in hand if r["expect"] == "fire")), 4),
+                               "false_alerts": sum(r["false_firings"] for r in hand),
+                               "failed": [r["scenario"] for r in hand if not r["ok"]]}
+        print_kinds(summary["handmade"]["per_kind"], "hand-made scenarios")
+        print(f"hand-made: {len(hand)} scenarios, recall {summary['handmade']['recall']}, "
+              f"{summary['handmade']['false_alerts']} false alerts")
     print()
     print(f"{summary['scenarios']} scenarios over {summary['alerts']} alerts ({args.env}): recall {summary['recall']}, "
           f"{summary['false_alerts']} false alerts, {summary['flaps']} flaps; max delay over floor "
@@ -342,9 +458,12 @@ def main(argv=None) -> int:
         print(f"label errors (the reference model disagrees with the label): {summary['label_errors']}")
     if args.json:
         summary["rows"] = rows
+        if hand:
+            summary["handmade"]["rows"] = hand
         print(json.dumps(summary, sort_keys=False))
     t = summary["targets"]
     ok = t["recall_1"] and t["no_false_alerts"] and t["delay_within_one_interval_of_floor_plus_window_lag"]
+    ok = ok and (not hand or not summary["handmade"]["failed"])
     return 0 if ok and not summary["label_errors"] else 1
 
 

@@ -101,10 +101,10 @@ def encode_values(values: list) -> str:
     return " ".join(out)
 
 
-def _counter_values(incs: list, timeline: list) -> list:
+def _counter_values(incs: list, timeline: list, base: float = COUNTER_BASE) -> list:
     """Cumulative counter samples from per-sample increments; resets restart from zero."""
     out: list = []
-    total = COUNTER_BASE
+    total = base
     for k, (inc, entry) in enumerate(zip(incs, timeline)):
         inc = _exact(inc)
         if isinstance(entry, Reset):
@@ -350,6 +350,11 @@ class FailuresProbe(CounterProbe):
     def lerp(self, a, b, f):
         return a if f < 1 else b
 
+    def encode(self, timeline):
+        # a failures counter starts at 0 with its process: one that starts high reads as a new series whose
+        # whole value counts (a failure) while it is younger than the window
+        return [(self.series, _counter_values(self.to_incs(timeline), timeline, base=0.0))]
+
 
 @dataclass
 class RatioProbe(Probe):
@@ -450,6 +455,7 @@ class StalledProbe(Probe):
 
     backlog: str = ""
     progress: str = ""
+    tolerance: int = 0
     scenarios: tuple = ("step", "idle", "slow-progress", "reset", "gap")
 
     def healthy(self):
@@ -474,7 +480,9 @@ class StalledProbe(Probe):
         if i * self.iv < self.window or not present(timeline[i - self.window // self.iv]):
             return 0.0  # not watched for a whole window yet
         moved = sum(level_of(timeline[j])[1] for j in _incs(i, self.window, self.iv))
-        return 1.0 if backlog > self.thr and moved == 0 else 0.0
+        waited = all(present(timeline[j]) and level_of(timeline[j])[0] > self.thr
+                     for j in _window(i, self.tolerance, self.iv)) if self.tolerance else True
+        return 1.0 if backlog > self.thr and waited and moved == 0 else 0.0
 
     def holds(self, timeline, i):
         return self.value(timeline, i) == 1.0
@@ -547,7 +555,7 @@ def probe_for(a, rs) -> Probe | None:
     if isinstance(m, StalledMonitor):
         return StalledProbe("stalled", iv, m.window, "above", a.threshold,
                             backlog=one(m.backlog.metric, m.backlog.matchers),
-                            progress=one(m.progress.metric, m.progress.matchers))
+                            progress=one(m.progress.metric, m.progress.matchers), tolerance=m.tolerance)
     if isinstance(m, LatencyMonitor):
         labels = base_labels(rs, m.histogram, m.matchers)
         thr = threshold_in_metric_units(rs, m.histogram, a.threshold)

@@ -69,7 +69,7 @@ def summary(a: Alert, rs: ResolvedService) -> str:
 
 
 def description(a: Alert, rs: ResolvedService) -> str:
-    value = "{{ $value | humanize }}"
+    value = kinds.value(a, rs)  # in the threshold's unit
     when = f" for {format_duration(a.for_)}" if a.for_ else ""
     lead = a.monitor.description.rstrip(". ") + ". " if a.monitor.description else ""
     if a.burn in ("fast", "slow"):  # a ratio SLO's burn-rate alerts (its absent alert reads like any other)

@@ -77,6 +77,10 @@ class KindSpec:
     """The CloudWatch alarm plan (:class:`~generators.cloudwatch.plans.Plan` or ``BurnPlan``)."""
     condition: Callable[[Alert, ResolvedService], str]
     """The condition in words (``mlmon thresholds``, runbooks, summaries, descriptions), with units."""
+    value: Callable[[Alert, ResolvedService], str]
+    """How the alert's ``$value`` reads in the unit of its threshold: a Prometheus template (descriptions), e.g.
+    ``{{ $value | humanizePercentage }}`` for a ratio, ``{{ $value | humanizeDuration }}`` for seconds (helpers:
+    :func:`value_is`, :func:`metric_value`)."""
     metrics: Callable[[Any], Iterable[MetricUse]]
     """The metrics it reads and the types that fit (checked against ``metrics:``)."""
     check: Callable[[Any, Any], Iterable[tuple[tuple, str]]]
@@ -86,8 +90,8 @@ class KindSpec:
     and still passes), e.g. an SLO whose low-traffic guard can never let it alert."""
 
 
-FACETS = ("expr", "recording_rules", "signals", "panels", "scenario", "cloudwatch", "condition", "metrics", "check",
-          "warnings")
+FACETS = ("expr", "recording_rules", "signals", "panels", "scenario", "cloudwatch", "condition", "value", "metrics",
+          "check", "warnings")
 
 
 def panels_of(signals):
@@ -108,6 +112,40 @@ def no_checks(m, svc) -> Iterable[tuple[tuple, str]]:
 
 no_warnings = no_checks
 """The ``warnings`` facet of a kind that has none."""
+
+
+# --- $value in the threshold's unit ------------------------------------------------------------------
+
+COUNT = "{{ $value | humanize }}"
+PERCENT = "{{ $value | humanizePercentage }}"
+DURATION = "{{ $value | humanizeDuration }}"
+NUMBER = '{{ printf "%.4g" $value }}'
+
+
+def value_is(template: str):
+    """A ``value`` facet that always reads ``template`` (e.g. ``value_is(COUNT)``)."""
+    def value(a, rs: ResolvedService) -> str:
+        return template
+
+    return value
+
+
+def metric_value(rs: ResolvedService, metric: str) -> str:
+    """``$value`` of a quantity in the metric's own unit: durations for seconds, percentages for ratios (and
+    scores declared in [0, 1] as plain numbers: 0.736, not 736m), binary prefixes for bytes, counts otherwise."""
+    decl = rs.service.metrics.get(metric)
+    unit = decl.unit if decl else ""
+    if unit == "seconds":
+        return DURATION
+    if unit == "milliseconds":
+        return NUMBER + "ms"
+    if unit == "ratio":
+        return PERCENT
+    if unit == "bytes":
+        return "{{ $value | humanize1024 }}B"
+    if decl and decl.range and decl.range[0] >= -1 and decl.range[1] <= 1:
+        return NUMBER
+    return COUNT
 
 
 # --- shared helpers ----------------------------------------------------------------------------------

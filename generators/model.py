@@ -358,14 +358,30 @@ class FailuresMonitor(MonitorBase):
 
 
 class StalledMonitor(MonitorBase):
-    """A backlog gauge above ``threshold`` (default 0) while a progress counter has not increased in ``window``."""
+    """A backlog gauge above ``threshold`` (default 0) for at least ``tolerance`` while a progress counter has not
+    increased in ``window``, judged per process (``match_on``)."""
 
     kind: Literal["stalled"]
     backlog: SelectorIn
     progress: SelectorIn
     window: PositiveSeconds = 1800
+    tolerance: Seconds = 300
+    """How long the backlog must have stayed above the threshold before a stall is judged: the oldest waiting item
+    has waited at least this long. An idle queue that just received an item is not stalled (the loop has not had
+    its chance yet). 0 judges the backlog's current value alone."""
+    match_on: tuple[LabelName, ...] | None = None
+    """Labels that pair a backlog series with the progress counter of the same queue. Default: the service's
+    labels and ``instance`` (a queue per process: one replica that keeps processing must not hide another's
+    stall)."""
     DEFAULT_FOR: ClassVar[int] = 0
     DEFAULT_THRESHOLD: ClassVar[float | None] = 0.0
+
+    @model_validator(mode="after")
+    def _tolerance_within_window(self):
+        if self.tolerance > self.window:
+            raise ValueError(f"tolerance ({self.tolerance}s) must not exceed the window ({self.window}s): "
+                             "nothing processed in the window is what the tolerance waits for")
+        return self
 
 
 class SloAbsent(Strict):

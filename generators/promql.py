@@ -54,6 +54,52 @@ def dur(seconds: int) -> str:
     return format_duration(seconds)
 
 
+def increase_since_birth(s: str, window: str) -> str:
+    """``increase(s[window])``, counting a counter whose series was created within the window from zero.
+
+    ``increase()`` needs two samples and never counts a series' first value, so a counter created by its first
+    event (``failed_total`` born at 1 when the first item fails) reads 0. A series that did not exist ``window``
+    ago (Prometheus' 5m lookback included) counts its whole value instead -- a counter starts from zero with its
+    process -- provided its target was already scraped then (``up offset <window>`` on the same job and instance):
+    a series is new to Prometheus, not to its process, after a Prometheus outage or when a target is first
+    scraped, and must not page with its whole history. (A target whose first failure comes within its first
+    window, or a series without job/instance labels, is counted by ``increase()`` alone.)"""
+    young = f"({s} unless {s} offset {window}) and on (job, instance) up offset {window}"
+    return f"({young}) or increase({s}[{window}])"
+
+
+def tidy(expr: str) -> str:
+    """``expr`` without the whitespace PromQL ignores and YAML cannot show in a block scalar: trailing spaces and
+    tabs of each line, tabs between tokens (as spaces) and trailing blank lines. String literals are kept as
+    written. The rule files then show every expression as a readable ``|`` block, never as a quoted string with
+    ``\\n`` escapes."""
+    out, i, n = [], 0, len(expr)
+    while i < n:
+        c = expr[i]
+        if c in "\"'`":
+            j = i + 1
+            while j < n and expr[j] != c:
+                j += 2 if expr[j] == "\\" and c != "`" else 1
+            out.append(expr[i:j + 1])
+            i = j + 1
+            continue
+        if c in " \t":
+            j = i
+            while j < n and expr[j] in " \t":
+                j += 1
+            if j < n and expr[j] not in "\r\n":
+                out.append(" " * (j - i) if "\t" not in expr[i:j] else " ")
+            i = j
+            continue
+        if c == "\r" and i + 1 < n and expr[i + 1] == "\n":
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    text = "".join(out).rstrip("\n")
+    return text + "\n" if expr.endswith("\n") and "\n" in text else text
+
+
 def by_clause(labels: tuple[str, ...] | list[str]) -> str:
     return f"by ({', '.join(labels)}) " if labels else ""
 

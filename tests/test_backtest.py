@@ -221,7 +221,9 @@ SIGNALS = {
     "a guarded ratio compares the ratio, not the guard": ("BtErrorRatioHigh", None, ">", 0.1),
     "a flag compares the gauge": ("BtDegraded", "bt_degraded", "==", 1),
     "a trend compares the scaled slope": ("BtAccuracyDeclining", "deriv(bt_accuracy[30m]) * 3600", "<", -0.5),
-    "failures compare the increase": ("BtFailures", "increase(bt_failed_total[10m])", ">", 0),
+    "failures compare the increase (a new counter from zero)":
+        ("BtFailures", "((bt_failed_total unless bt_failed_total offset 10m) and on (job, instance) up offset 10m) "
+                       "or increase(bt_failed_total[10m])", ">", 0),
     "stalled compares the backlog": ("BtStalled", "bt_backlog", ">", 0),
     "a burn alert compares its first long window with factor x budget":
         ("BtAvailabilityFastBurn", 'mlmon_slo:error_ratio:rate1h{service="bt-app",slo="BtAvailability"}', ">", 0.144),

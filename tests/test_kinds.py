@@ -98,9 +98,14 @@ def test_expressions(kinds_catalog):
                                      f"and sum by (model) (rate(requests_total{{{sel}}}[5m])) * 60 >= 1")
     assert e["DriftDetected"] == f"drift{{{sel}}} == 1"
     assert e["ScoreRising"] == f"deriv(score{{{sel}}}[1h]) * 3600 > 0.05"
-    assert e["ErrorsSeen"] == f"increase(errors_total{{{sel}}}[10m]) > 0"
-    assert e["QueueStalled"] == (f"( depth{{{sel}}} > 5 and on (model) depth{{{sel}}} offset 20m ) unless on (model) "
-                                 f"( increase(done_total{{{sel}}}[20m]) > 0 )")
+    errors = f"errors_total{{{sel}}}"
+    assert e["ErrorsSeen"] == (f"((({errors} unless {errors} offset 10m) and on (job, instance) up offset 10m) "
+                               f"or increase({errors}[10m])) > 0")
+    done = f"done_total{{{sel}}}"
+    assert e["QueueStalled"] == (f"( depth{{{sel}}} > 5 and min_over_time(depth{{{sel}}}[5m]) > 5 "
+                                 f"and on (model, instance) depth{{{sel}}} offset 20m ) unless on (model, instance) "
+                                 f"( ((({done} unless {done} offset 20m) and on (job, instance) up offset 20m) "
+                                 f"or increase({done}[20m])) > 0 )")
     assert e["SlowRequests"] == (f"histogram_quantile(0.99, sum by (le, model) "
                                  f"(rate(latency_seconds_bucket{{{sel}}}[5m]))) > 0.25")
     assert e["ScoreMissing"] == f'absent(score{{{sel},model="main"}})'

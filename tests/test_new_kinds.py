@@ -167,9 +167,9 @@ def test_without_gauge_ratio_and_summed_denominator_render(tmp_path):
         ' > 0.1 and (sum (rate(done{job="svc"}[5m])) + sum (rate(errs{job="svc"}[5m]))) * 60 >= 1')
     assert flat(r["LatWithout"]["expr"]) == (
         'histogram_quantile(0.95, sum without (instance) (rate(lat_bucket{job="svc"}[5m]))) > 1')
-    assert r["Replicas"]["annotations"]["summary"] == "svc: avail / desired < 0.5"
+    assert r["Replicas"]["annotations"]["summary"] == "svc: avail / desired < 0.5 (50%)"  # ratios as percentages
     assert r["FailShare"]["annotations"]["summary"] == (
-        "svc: rate(errs[5m]) / (rate(done[5m]) + rate(errs[5m])) > 0.1 (with at least 1 done + errs per minute)")
+        "svc: rate(errs[5m]) / (rate(done[5m]) + rate(errs[5m])) > 0.1 (10%) (with at least 1 done + errs per minute)")
 
 
 @pytest.mark.parametrize("monitor,expected", [

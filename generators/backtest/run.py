@@ -29,6 +29,12 @@ PLOT_POINTS = 1500
 """Points per series at most in a plot: the signal is queried at a coarser step for long ranges."""
 
 
+GUARDS = {"up"}
+"""Selectors an expression reads only as a guard, whose absence is no reason to call the alert ``no_data``: ``up``
+(Prometheus' own per-target series; the failures and stalled kinds count a new counter only on a target already
+scraped a window before, and a history imported without ``up`` still replays)."""
+
+
 @dataclass
 class Side:
     """One version of one alert and what it did."""
@@ -278,7 +284,8 @@ def backtest(client: Prometheus, selected: list[tuple[str, AlertRule | None, Ale
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             found = dict(zip(lookups, pool.map(run_task, [t for t in tasks if t[0] == "series"])))
             for s in live:
-                s.missing = [sel for sel in selector_texts(s.expr) if not found[(sel, s.grid.start, s.grid.end)]]
+                s.missing = [sel for sel in selector_texts(s.expr)
+                             if sel not in GUARDS and not found[(sel, s.grid.start, s.grid.end)]]
                 if s.missing:
                     s.status = "no_data"
             needed = {expr_key(s) for s in live if s.status == "ok"}

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from ..errors import Problem
 from ..model import Defaults
-from . import (cloudwatch, environments, expressions, jobs, kinds, names, namespaces, references, required, routing,
-               templates)
+from . import (cloudwatch, environments, expressions, jobs, kinds, matchers, names, namespaces, references, required,
+               routing, templates)
 
 CHECKS = {m.__name__.rsplit(".", 1)[1]: m for m in (
-    required, environments, names, references, kinds, templates, expressions, cloudwatch, jobs, namespaces, routing)}
+    required, environments, names, references, matchers, kinds, templates, expressions, cloudwatch, jobs, namespaces,
+    routing)}
 """Every catalog check, in the order they run (name -> module)."""
 
 

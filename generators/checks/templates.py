@@ -1,6 +1,7 @@
 """Every text that reaches a Prometheus template (the annotations and labels of every alert, in every environment)
-only uses template actions mlmon can render and test: `{{ $value }}`, `{{ $value | humanize }}`,
-`{{ $value | humanizePercentage }}` and `{{ $labels.NAME }}` in annotations, none in labels.
+only uses template actions mlmon can render and test: `{{ $value }}`, `{{ $value | humanize }}` (or
+`humanize1024`, `humanizePercentage`, `humanizeDuration`), `{{ printf "%.4g" $value }}` and `{{ $labels.NAME }}` in
+annotations, none in labels.
 
 The fields themselves are checked by the schema (``TemplateText``, ``LabelValue`` in ``generators/types.py``);
 this check is the net for everything else that flows into an annotation (titles in default summaries,

@@ -51,3 +51,8 @@ def cloudwatch_plan(a, rs):
 def condition(a, rs) -> str:
     """The alert's condition in words a reviewer reads."""
     return KINDS[a.kind].condition(a, rs)
+
+
+def value(a, rs) -> str:
+    """How the alert's ``$value`` reads in its threshold's unit (a Prometheus template)."""
+    return KINDS[a.kind].value(a, rs)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..cloudwatch import plans as cw
-from ..kindspec import (KindSpec, MetricUse, alerts_of, metric_range, no_recording_rules, no_threshold_overrides,
-                        no_warnings, panels_of, unreachable)
+from ..kindspec import (COUNT, KindSpec, MetricUse, alerts_of, metric_range, no_recording_rules,
+                        no_threshold_overrides, no_warnings, panels_of, unreachable, value_is)
 from ..model import AbsentMonitor
 from ..prometheus import series as ps
 from ..promql import matcher_op, selector
@@ -71,4 +71,4 @@ def check(m: AbsentMonitor, svc):
 KIND = KindSpec(
     name="absent", model=AbsentMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check, warnings=no_warnings)
+    value=value_is(COUNT), metrics=metrics, check=check, warnings=no_warnings)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from ..durations import format_duration as d
-from ..kindspec import (KindSpec, MetricUse, NotSupported, legend, levels, no_recording_rules, no_warnings, panels_of,
-                        series_labels, thresholds)
+from ..kindspec import (COUNT, KindSpec, MetricUse, NotSupported, legend, levels, no_recording_rules, no_warnings,
+                        panels_of, series_labels, thresholds, value_is)
 from ..model import ChangesMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, dur, inclusive, num, selector
@@ -109,4 +109,4 @@ def check(m: ChangesMonitor, svc):
 KIND = KindSpec(
     name="changes", model=ChangesMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=CLOUDWATCH, condition=condition,
-    metrics=metrics, check=check, warnings=no_warnings)
+    value=value_is(COUNT), metrics=metrics, check=check, warnings=no_warnings)

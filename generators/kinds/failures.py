@@ -1,4 +1,7 @@
-"""``kind: failures``: a counter increased by more than ``threshold`` (default 0) within ``window``."""
+"""``kind: failures``: a counter increased by more than ``threshold`` (default 0) within ``window``.
+
+A counter created by its first failure counts: a series that did not exist a window ago counts from zero
+(:func:`generators.promql.increase_since_birth`), so a new tenant's first failure pages like any other."""
 
 from __future__ import annotations
 
@@ -6,21 +9,22 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, no_warnings, panels_of,
-                        series_labels, unreachable)
+from ..kindspec import (COUNT, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, no_warnings,
+                        panels_of, series_labels, unreachable, value_is)
 from ..model import FailuresMonitor
 from ..prometheus import series as ps
-from ..promql import dur, num, selector
+from ..promql import dur, increase_since_birth, num, selector
 from ..resolve import Alert, ResolvedService
 from ..signals import Query, Signal
 
 
 def lhs(rs: ResolvedService, m: FailuresMonitor) -> str:
-    return f"increase({selector(rs.service, m.metric, m.matchers)}[{dur(m.window)}])"
+    """Failures within the window; a series created within it counts from zero (its first failure included)."""
+    return increase_since_birth(selector(rs.service, m.metric, m.matchers), dur(m.window))
 
 
 def expr(a: Alert, rs: ResolvedService) -> str:
-    return f"{lhs(rs, a.monitor)} > {num(a.threshold)}"
+    return f"({lhs(rs, a.monitor)}) > {num(a.threshold)}"
 
 
 def signals(m: FailuresMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
@@ -31,19 +35,36 @@ def signals(m: FailuresMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
+    """Counters created by their first failures (born at one interval's failures, as a new tenant's counter is)
+    on a target scraped since t=0 (``up``), once the target has been scraped for a window: counted from zero while
+    younger than the window, so the alert holds at the counter's first sample, where ``increase()`` alone has
+    nothing to compare; by ``increase()`` once the window is covered."""
     m = a.monitor
     interval = rs.defaults.evaluation_interval
     labels = ps.base_labels(rs, m.metric, m.matchers)
+    labels.setdefault("job", "a")
+    labels.setdefault("instance", "a")
     name = ps.series_name(m.metric, labels)
+    up = ps.series_name("up", {"job": labels["job"], "instance": labels["instance"]})
     t = a.threshold
     k_bad = ps.dyadic(t + 1, math.ceil)
     k_inside = ps.dyadic(t * interval / m.window * 0.9, math.floor)
-    base = ps.counter_base(k_bad)
+    n_born = -(-m.window // interval) + 1  # the counter's first sample: the target was scraped a window before
+    born = n_born * interval
+
+    def value(at: int) -> float:
+        # young: the counter's whole value; then increase() over a window that starts on a sample (exact)
+        if at < born + m.window:
+            return k_bad * ((at - born) // interval + 1)
+        return k_bad * m.window / interval
+
     return ps.Scenario(
-        fires=lambda r, total: [(name, ps.Values().ramp(k_bad, r, start=base).ramp(0, total - r))],
-        inside=lambda total: [(name, ps.Values().ramp(k_inside, total, start=base))],
-        t_true=interval, clear=m.window, labels=labels,
-        value=lambda at: ps.increase_at(k_bad, at, m.window, interval))
+        fires=lambda r, total: [(up, ps.Values().const(1, total)),
+                                (name, ps.Values().gap(n_born).ramp(k_bad, r - n_born, start=k_bad)
+                                 .ramp(0, total - r))],
+        inside=lambda total: [(up, ps.Values().const(1, total)),
+                              (name, ps.Values().gap(n_born).ramp(k_inside, total - n_born, start=k_inside))],
+        t_true=born, clear=m.window, labels=labels, value=value)
 
 
 def cloudwatch(a: Alert, rs: ResolvedService) -> cw.Plan:
@@ -70,4 +91,4 @@ def check(m: FailuresMonitor, svc):
 KIND = KindSpec(
     name="failures", model=FailuresMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check, warnings=no_warnings)
+    value=value_is(COUNT), metrics=metrics, check=check, warnings=no_warnings)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..cloudwatch import plans as cw
-from ..kindspec import (KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, no_warnings, panels_of,
-                        series_labels, thresholds)
+from ..kindspec import (NUMBER, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules, no_warnings,
+                        panels_of, series_labels, thresholds, value_is)
 from ..model import FlagMonitor
 from ..prometheus import series as ps
 from ..promql import num, selector
@@ -70,4 +70,4 @@ def check(m: FlagMonitor, svc):
 KIND = KindSpec(
     name="flag", model=FlagMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check, warnings=no_warnings)
+    value=value_is(NUMBER), metrics=metrics, check=check, warnings=no_warnings)

@@ -8,8 +8,8 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (KindSpec, MetricUse, grafana_unit, legend, levels, no_recording_rules, no_warnings, panels_of,
-                        series_labels)
+from ..kindspec import (KindSpec, MetricUse, grafana_unit, legend, levels, metric_value, no_recording_rules, no_warnings,
+                        panels_of, series_labels)
 from ..model import ForecastMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, dur, num, selector, side
@@ -91,6 +91,11 @@ def condition(a: Alert, rs: ResolvedService) -> str:
             f"{CMP[m.op]} {num(a.threshold)}")
 
 
+def value(a: Alert, rs: ResolvedService) -> str:
+    """The forecast value, in the metric's own unit (the threshold's)."""
+    return metric_value(rs, a.monitor.metric)
+
+
 def metrics(m: ForecastMonitor):
     yield MetricUse(("metric",), m.metric, ("gauge",))
 
@@ -103,4 +108,4 @@ def check(m: ForecastMonitor, svc):
 KIND = KindSpec(
     name="forecast", model=ForecastMonitor, requires_threshold=False, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check, warnings=no_warnings)
+    value=value, metrics=metrics, check=check, warnings=no_warnings)

@@ -1,13 +1,15 @@
 """``kind: latency``: ``histogram_quantile(quantile, ...)`` of a histogram over ``window`` above (or below)
-``threshold``. The threshold is in seconds when the histogram's unit is seconds or milliseconds (mlmon
-converts); otherwise in the histogram's own unit."""
+``threshold``. The threshold is in seconds when the histogram's unit is seconds or milliseconds: a histogram in
+milliseconds is compared (and plotted, and its ``$value`` printed) in seconds, ``histogram_quantile(...) / 1000``;
+otherwise in the histogram's own unit."""
 
 from __future__ import annotations
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (KindSpec, MetricUse, UNIT_SCALE, aggregation, grafana_unit, kept, legend, levels, no_checks,
-                        no_recording_rules, no_warnings, panels_of, ratio_by, series_labels, threshold_in_metric_units)
+from ..kindspec import (COUNT, DURATION, UNIT_SCALE, KindSpec, MetricUse, aggregation, grafana_unit, kept, legend,
+                        levels, no_checks, no_recording_rules, no_warnings, panels_of, ratio_by, series_labels,
+                        threshold_in_metric_units)
 from ..model import LatencyMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, by_clause, dur, num, selector, side
@@ -15,11 +17,23 @@ from ..resolve import Alert, ResolvedService
 from ..signals import Query, Signal
 
 
+def _scale(rs: ResolvedService, m: LatencyMonitor) -> float:
+    """How many histogram units make one threshold unit (1000 for a histogram in milliseconds)."""
+    return threshold_in_metric_units(rs, m.histogram, 1.0)
+
+
+def in_seconds(rs: ResolvedService, m: LatencyMonitor) -> bool:
+    decl = rs.service.metrics.get(m.histogram)
+    return bool(decl) and decl.unit in UNIT_SCALE
+
+
 def lhs(rs: ResolvedService, m: LatencyMonitor) -> str:
-    """``histogram_quantile`` in the histogram's own unit (compare with ``threshold_in_metric_units``)."""
+    """``histogram_quantile`` in the threshold's unit (seconds for a histogram in milliseconds)."""
     s = selector(rs.service, m.histogram, m.matchers, suffix="_bucket")
     grouping = aggregation(rs, m) if m.without is not None else by_clause(("le",) + ratio_by(rs, m))
-    return f"histogram_quantile({num(m.quantile)}, sum {grouping}(rate({s}[{dur(m.window)}])))"
+    q = f"histogram_quantile({num(m.quantile)}, sum {grouping}(rate({s}[{dur(m.window)}])))"
+    scale = _scale(rs, m)
+    return q if scale == 1 else f"{q} / {num(scale)}"
 
 
 def bound(rs: ResolvedService, a: Alert) -> float:
@@ -28,7 +42,7 @@ def bound(rs: ResolvedService, a: Alert) -> float:
 
 
 def expr(a: Alert, rs: ResolvedService) -> str:
-    return f"{lhs(rs, a.monitor)} {CMP[a.monitor.op]} {num(bound(rs, a))}"
+    return f"{lhs(rs, a.monitor)} {CMP[a.monitor.op]} {num(a.threshold)}"
 
 
 def signals(m: LatencyMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
@@ -37,8 +51,8 @@ def signals(m: LatencyMonitor, rs: ResolvedService) -> tuple[Signal, ...]:
         return (cw.alarm_signal(m.histogram, unit, m, rs, cloudwatch),)
     shown = ratio_by(rs, m) if m.without is None else [x for x in series_labels(rs, m.histogram) if x not in m.without]
     q = Query(lhs(rs, m), legend(shown) or m.name)
-    return (Signal(f"p{num(m.quantile * 100)} of {m.histogram} over {d(m.window)}", (q,), unit, m.op,
-                   levels(rs, m, lambda a: bound(rs, a))),)
+    return (Signal(f"p{num(m.quantile * 100)} of {m.histogram} over {d(m.window)}", (q,),
+                   "s" if in_seconds(rs, m) else unit, m.op, levels(rs, m)),)
 
 
 def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
@@ -66,7 +80,7 @@ def scenario(a: Alert, rs: ResolvedService) -> ps.Scenario:
         fires=fires,
         inside=lambda total: [(n, ps.Values().ramp(good[i], total, start=base)) for i, n in enumerate(names)],
         t_true=interval, clear=m.window, labels=kept(rs, m, labels),
-        value=lambda t: lower + (upper - lower) * m.quantile)
+        value=lambda t: (lower + (upper - lower) * m.quantile) / _scale(rs, m))
 
 
 def cloudwatch(a: Alert, rs: ResolvedService) -> cw.Plan:
@@ -87,6 +101,11 @@ def condition(a: Alert, rs: ResolvedService) -> str:
     return f"p{num(m.quantile * 100)} of {m.histogram} over {d(m.window)} {CMP[m.op]} {limit}"
 
 
+def value(a: Alert, rs: ResolvedService) -> str:
+    """Seconds as a duration (``5.475s``) for histograms in seconds or milliseconds."""
+    return DURATION if in_seconds(rs, a.monitor) else COUNT
+
+
 def metrics(m: LatencyMonitor):
     yield MetricUse(("histogram",), m.histogram, ("histogram",))
 
@@ -94,4 +113,4 @@ def metrics(m: LatencyMonitor):
 KIND = KindSpec(
     name="latency", model=LatencyMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=no_checks, warnings=no_warnings)
+    value=value, metrics=metrics, check=no_checks, warnings=no_warnings)

@@ -16,7 +16,7 @@ import yaml
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
 from ..durations import parse_duration
-from ..kindspec import KindSpec, MetricUse, alerts_of, as_written, legend, ratio_by, thresholds
+from ..kindspec import PERCENT, KindSpec, MetricUse, alerts_of, as_written, legend, ratio_by, thresholds, value_is
 from ..model import RatioMonitor
 from ..prometheus import series as ps
 from ..promql import by_clause, dur, matcher_op, num, sel
@@ -361,6 +361,12 @@ def check(m: RatioMonitor, svc):
                 f"objective {num(t)} leaves an error budget of {num(round(1 - t, 6))}; the {num(top)}x burn rate "
                 f"would need an error ratio above 100 %, so the page alert can never fire "
                 f"(objectives must exceed {num(round(1 - 1 / top, 6))})")
+    part = m.bad if m.bad is not None else m.good
+    if not ps.total_has_rest([(s.metric, s.matchers) for s in part], [(s.metric, s.matchers) for s in m.total]):
+        which = "bad" if m.bad is not None else "good"
+        yield (("total",), f"`total` selects no series beyond the `{which}` selectors, so the error ratio is always "
+                           f"{1 if which == 'bad' else 0}: narrow `{which}` with a matcher some series fail "
+                           f"(e.g. code: \"=~5..\")")
     for env, o in m.overrides.items():
         if o.severity is not None:
             yield (("overrides", env, "severity"),
@@ -383,4 +389,4 @@ def warnings(m: RatioMonitor, svc):
 KIND = KindSpec(
     name="ratio", model=RatioMonitor, requires_threshold=True, expr=expr, recording_rules=recording_rules,
     signals=signals, panels=panels, scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check, warnings=warnings)
+    value=value_is(PERCENT), metrics=metrics, check=check, warnings=warnings)

@@ -4,7 +4,8 @@ cases (a series where it fires, one where it stays silent; the samples each reco
 
 from __future__ import annotations
 
-from ..kindspec import KindSpec, NotSupported, no_threshold_overrides, no_warnings, panels_of
+from ..kindspec import (COUNT, KindSpec, NotSupported, no_recording_rules, no_threshold_overrides, no_warnings,
+                        panels_of, value_is)
 from ..model import RawMonitor
 from ..prometheus.series import CatalogCases
 from ..promql import num
@@ -100,4 +101,4 @@ def _deriv_of_bounded(m: RawMonitor, svc):
 KIND = KindSpec(
     name="raw", model=RawMonitor, requires_threshold=False, expr=expr, recording_rules=recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=CLOUDWATCH, condition=condition,
-    metrics=metrics, check=check, warnings=no_warnings)
+    value=value_is(COUNT), metrics=metrics, check=check, warnings=no_warnings)

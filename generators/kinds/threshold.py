@@ -7,9 +7,9 @@ import math
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (KindSpec, MetricUse, RATIO_WINDOW, aggregation, as_written, grafana_unit, kept, legend, levels,
-                        metric_range, no_recording_rules, no_warnings, panels_of, ratio_by, series_labels, unit_range,
-                        unreachable)
+from ..kindspec import (COUNT, PERCENT, RATIO_WINDOW, KindSpec, MetricUse, aggregation, as_written, grafana_unit, kept,
+                        legend, levels, metric_range, metric_value, no_recording_rules, no_warnings, panels_of, ratio_by,
+                        series_labels, unit_range, unreachable)
 from ..model import ThresholdMonitor
 from ..prometheus import series as ps
 from ..promql import CMP, by_clause, dur, num, opposite, sel, selector, side
@@ -253,7 +253,21 @@ def condition(a: Alert, rs: ResolvedService) -> str:
                    + (dens[0] if len(dens) == 1 else f"({' + '.join(dens)})"))
     names = " + ".join(x.metric for x in m.denominator) if m.denominator else ""
     guard_words = f" (with at least {num(g)} {names} per minute)" if g > 0 else ""
-    return f"{subject} {CMP[m.op]} {num(a.threshold)}{guard_words}"
+    percent = f" ({num(round(a.threshold * 100, 6))}%)" if value(a, rs) == PERCENT else ""
+    return f"{subject} {CMP[m.op]} {num(a.threshold)}{percent}{guard_words}"
+
+
+def value(a: Alert, rs: ResolvedService) -> str:
+    """A ratio as a percentage, a rate per second, an increase as a count, else the metric's own unit."""
+    m = a.monitor
+    if m.denominator:
+        return PERCENT
+    fn = m.smoothing.function if m.smoothing else None
+    if fn == "rate":
+        return COUNT + "/s"
+    if fn == "increase":
+        return COUNT
+    return metric_value(rs, m.metric)
 
 
 def metrics(m: ThresholdMonitor):
@@ -301,6 +315,9 @@ def check(m: ThresholdMonitor, svc):
     if m.denominator is not None:
         yield from _ratio_problems(m, svc)
         rng = None if gauge_ratio(svc, m) else (0.0, 1.0)
+        if not ps.total_has_rest([(m.metric, m.matchers)], [(x.metric, x.matchers) for x in m.denominator]):
+            yield (("denominator",), "the denominator selects no series beyond the metric's selector, so the ratio "
+                                     "is always 1: narrow `matchers` with one some series fail")
     elif m.smoothing and m.smoothing.function in ("rate", "increase"):
         rng = None
     else:
@@ -311,4 +328,4 @@ def check(m: ThresholdMonitor, svc):
 KIND = KindSpec(
     name="threshold", model=ThresholdMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check, warnings=no_warnings)
+    value=value, metrics=metrics, check=check, warnings=no_warnings)

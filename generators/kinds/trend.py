@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..cloudwatch import plans as cw
 from ..durations import format_duration as d
-from ..kindspec import (KindSpec, MetricUse, PER_SECONDS, legend, levels, metric_range, no_recording_rules,
+from ..kindspec import (NUMBER, PER_SECONDS, KindSpec, MetricUse, legend, levels, metric_range, no_recording_rules,
                         no_warnings, panels_of, series_labels, thresholds)
 from ..model import TrendMonitor
 from ..prometheus import series as ps
@@ -124,6 +124,11 @@ def condition(a: Alert, rs: ResolvedService) -> str:
     return f"slope of {m.metric} over {d(m.window)} {CMP[m.op]} {num(a.threshold)} per {m.per}"
 
 
+def value(a: Alert, rs: ResolvedService) -> str:
+    """The slope in the threshold's unit: the metric per ``per``."""
+    return f"{NUMBER} per {a.monitor.per}"
+
+
 def metrics(m: TrendMonitor):
     yield MetricUse(("metric",), m.metric, ("gauge",))
 
@@ -147,4 +152,4 @@ def check(m: TrendMonitor, svc):
 KIND = KindSpec(
     name="trend", model=TrendMonitor, requires_threshold=True, expr=expr, recording_rules=no_recording_rules,
     signals=signals, panels=panels_of(signals), scenario=scenario, cloudwatch=cloudwatch, condition=condition,
-    metrics=metrics, check=check, warnings=no_warnings)
+    value=value, metrics=metrics, check=check, warnings=no_warnings)

@@ -6,6 +6,7 @@ from .. import alertmeta
 from ..durations import format_duration
 from ..kinds import alert_expr, recording_rules
 from ..names import DEFAULT_NAMESPACE, kubernetes_labels, prometheus_rule_name
+from ..promql import tidy
 from ..resolve import ResolvedService
 
 
@@ -19,7 +20,7 @@ def rule_groups(rs: ResolvedService) -> list[dict]:
     plain = []
     for mon in rs.monitors():
         mine = [alert_rule(a, rs) for a in rs.alerts if a.monitor is mon]
-        recordings = recording_rules(mon, rs)
+        recordings = [{**r, "expr": tidy(r["expr"])} for r in recording_rules(mon, rs)]
         if recordings:
             what = "slo" if mon.alert_variants() else "recorded"  # an SLO's burn-rate alerts, or a raw monitor's
             groups.append({"name": f"{rs.name}.{what}.{mon.name}", "interval": interval, "rules": recordings + mine})
@@ -31,7 +32,7 @@ def rule_groups(rs: ResolvedService) -> list[dict]:
 
 
 def alert_rule(a, rs: ResolvedService) -> dict:
-    rule = {"alert": a.name, "expr": alert_expr(a, rs)}
+    rule = {"alert": a.name, "expr": tidy(alert_expr(a, rs))}
     if a.for_:
         rule["for"] = format_duration(a.for_)
     rule["labels"] = alertmeta.labels(a, rs)

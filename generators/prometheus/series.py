@@ -8,9 +8,9 @@ promtool's expanding notation (:class:`Values`), label values that satisfy or av
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
+from .. import re2
 from ..promql import escape, inclusive, matcher_op, opposite, side
 from ..resolve import ResolvedService
 
@@ -71,21 +71,28 @@ def series_name(metric: str, labels: dict[str, str]) -> str:
 # label values that satisfy (or avoid) matchers
 
 
+class Unmatchable(ValueError):
+    """A matcher no label value satisfies (or, asked to avoid it, one every value satisfies). The catalog check
+    ``matchers`` reports such a matcher with its file and path before any generator runs."""
+
+
 def example_value(op: str, pattern: str, want_match: bool) -> str:
+    """A label value that satisfies the matcher ``op pattern`` (``want_match``) or fails it. Regex matchers
+    follow Prometheus: RE2 syntax, anchored at both ends (:mod:`generators.re2`); an empty value is a
+    missing label, as in Prometheus."""
     if op == "=":
         return pattern if want_match else f"{pattern}-other"
     if op == "!=":
         return f"{pattern}-other" if want_match else pattern
-    rx = re.compile(pattern)
-    if op == "=~" and want_match or op == "!~" and not want_match:
-        for cand in (pattern.split("|")[0].replace(".", "0").replace("^", "").replace("$", ""), pattern, "a", "0"):
-            if rx.fullmatch(cand):
-                return cand
-        raise ValueError(f"cannot build a label value matching /{pattern}/ for a generated test")
-    for cand in ("mlmon-other", "200", "x"):
-        if not rx.fullmatch(cand):
-            return cand
-    raise ValueError(f"cannot build a label value outside /{pattern}/")
+    if (op == "=~") == want_match:
+        value = re2.example(pattern)
+        if value is None:
+            raise Unmatchable(f"no label value matches /{pattern}/")
+        return value
+    value = re2.counter_example(pattern)
+    if value is None:
+        raise Unmatchable(f"every label value matches /{pattern}/")
+    return value
 
 
 def base_labels(rs: ResolvedService, metric: str, matchers: dict[str, str]) -> dict[str, str]:
@@ -101,13 +108,31 @@ def base_labels(rs: ResolvedService, metric: str, matchers: dict[str, str]) -> d
     return labels
 
 
-def complement_labels(rs: ResolvedService, metric: str, matchers: dict[str, str]) -> dict[str, str] | None:
-    """Labels of a series of ``metric`` that the plain metric selector matches but ``matchers`` do not."""
-    if not matchers:
+def avoidable(matchers: dict[str, str]) -> list[str]:
+    """The labels (sorted) of ``matchers`` that some label value fails: the ones a series can avoid."""
+    out = []
+    for label, value in sorted(matchers.items()):
+        op, pattern = matcher_op(value)
+        if op in ("=", "!="):
+            out.append(label)
+        elif (re2.counter_example(pattern) if op == "=~" else re2.example(pattern)) is not None:
+            out.append(label)
+    return out
+
+
+def complement_labels(rs: ResolvedService, metric: str, matchers: dict[str, str],
+                      keep: dict[str, str] | None = None) -> dict[str, str] | None:
+    """Labels of a series of ``metric`` that the selector ``keep`` (the total's matchers) matches but
+    ``keep`` + ``matchers`` (the part's) does not: it satisfies every matcher of ``keep`` and fails the first
+    avoidable one of ``matchers``. None when there is none (every series of the total is in the part)."""
+    keep = dict(keep or {})
+    extra = {k: v for k, v in matchers.items() if k not in keep}
+    labels_to_fail = avoidable(extra)
+    if not labels_to_fail:
         return None
-    labels = base_labels(rs, metric, {})
-    label, value = sorted(matchers.items())[0]
-    labels[label] = example_value(*matcher_op(value), want_match=False)
+    labels = base_labels(rs, metric, {**keep, **extra})
+    label = labels_to_fail[0]
+    labels[label] = example_value(*matcher_op(extra[label]), want_match=False)
     return labels
 
 
@@ -257,7 +282,7 @@ def split_counters(rs, part_sels, total_sels):
         if covering:
             part_in_total = True
             for pm, pmatch in covering:
-                comp = complement_labels(rs, metric, {k: v for k, v in pmatch.items() if k not in matchers})
+                comp = complement_labels(rs, metric, pmatch, keep=matchers)
                 if comp is not None:
                     out.append((series_name(metric, comp), "rest"))
         else:  # a separate total counter: the labels it shares with the part's series take the part's values
@@ -270,6 +295,18 @@ def split_counters(rs, part_sels, total_sels):
                         labels[k] = first[k]
             out.append((series_name(metric, labels), "rest"))
     return out, part_in_total
+
+
+def total_has_rest(part_sels, total_sels) -> bool:
+    """Whether the total selects some series the part does not (what :func:`split_counters` writes as "rest").
+    Without one the ratio is constant (1 for a bad part, 0 for a good one): a catalog error of the kind."""
+    for metric, matchers in total_sels:
+        if (metric, matchers) in part_sels:
+            continue
+        covering = [pm for pm in part_sels if pm[0] == metric and all(pm[1].get(k) == v for k, v in matchers.items())]
+        if not covering or any(avoidable({k: v for k, v in pm[1].items() if k not in matchers}) for pm in covering):
+            return True
+    return False
 
 
 def phase_steps(split, ratio: float, per_step: float) -> tuple[float, float]:
