@@ -145,57 +145,46 @@ _KEYWORDS = {
 PINNED_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
-def selected_metrics(expr: str) -> set[str] | None:
-    """The metric names every selector of ``expr`` is pinned to, or ``None`` when one is not pinned to a
-    literal name (no name, or ``__name__`` matched by a regex): then the expression may read any series."""
+def _vector_selectors(expr: str):
+    """Every VectorSelector of ``expr``'s syntax tree, in source order."""
     import promql_parser
 
-    names: set[str] = set()
-    pinned = True
-
     def walk(node):
-        nonlocal pinned
         if type(node).__name__ == "VectorSelector":
-            literal = [m.value for m in getattr(node.matchers, "matchers", []) or []
-                       if getattr(m, "name", None) == "__name__" and str(m.op) == "MatchOp.Equal"]
-            name = node.name or (literal[0] if literal else None)
-            if name is None or not PINNED_NAME.fullmatch(name):
-                pinned = False
-            else:
-                names.add(name)
+            yield node
             return
         for attr in ("expr", "lhs", "rhs", "vector_selector", "param"):
             child = getattr(node, attr, None)
             if child is not None and not isinstance(child, (str, int, float)):
-                walk(child)
+                yield from walk(child)
         for arg in getattr(node, "args", None) or []:
-            walk(arg)
+            yield from walk(arg)
 
-    walk(promql_parser.parse(expr))
-    return names if pinned else None
+    return walk(promql_parser.parse(expr))
+
+
+def _name_matchers(node):
+    return [m for m in getattr(node.matchers, "matchers", []) or [] if getattr(m, "name", None) == "__name__"]
+
+
+def selected_metrics(expr: str) -> set[str] | None:
+    """The metric names every selector of ``expr`` is pinned to, or ``None`` when one is not pinned to a
+    literal name (no name, or ``__name__`` matched by a regex): then the expression may read any series."""
+    names: set[str] = set()
+    for node in _vector_selectors(expr):
+        literal = [m.value for m in _name_matchers(node) if str(m.op) == "MatchOp.Equal"]
+        name = node.name or (literal[0] if literal else None)
+        if name is None or not PINNED_NAME.fullmatch(name):
+            return None
+        names.add(name)
+    return names
 
 
 def metric_names(expr: str) -> set[str]:
     """Metric names a PromQL expression selects (function and aggregation names excluded)."""
-    import promql_parser
-
     names: set[str] = set()
-
-    def walk(node):
-        name = type(node).__name__
-        if name == "VectorSelector":
-            if node.name:
-                names.add(node.name)
-            for m in getattr(node.matchers, "matchers", []) or []:
-                if getattr(m, "name", None) == "__name__":
-                    names.add(m.value)
-            return
-        for attr in ("expr", "lhs", "rhs", "vector_selector", "param"):
-            child = getattr(node, attr, None)
-            if child is not None and not isinstance(child, (str, int, float)):
-                walk(child)
-        for arg in getattr(node, "args", None) or []:
-            walk(arg)
-
-    walk(promql_parser.parse(expr))
+    for node in _vector_selectors(expr):
+        if node.name:
+            names.add(node.name)
+        names.update(m.value for m in _name_matchers(node))
     return names
