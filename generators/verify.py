@@ -57,21 +57,57 @@ def _chunks(paths: list[str], sizes: dict[str, int], n: int) -> list[list[str]]:
     return [sorted(c) for c in chunks if c]
 
 
-def _cost(rendered: Rendered, rel: str) -> int:
-    """What a test file costs promtool, roughly: it evaluates every rule of its rule files at every step of every
-    test group (steps: the group's last ``eval_time`` over the evaluation interval). Its size when unreadable."""
+def _cost(doc: dict, n_rules: int) -> int:
+    """What a test file costs promtool, roughly: it evaluates every rule of its rule files (``n_rules``) at every
+    step of every test group (steps: the group's last ``eval_time`` over the evaluation interval), and sets up
+    a fresh storage per group."""
     from .durations import parse_duration
 
     try:
-        doc = rendered.yaml(rel)
         interval = parse_duration(doc.get("evaluation_interval", "1m"))
-        steps = sum(max(parse_duration(t["eval_time"]) for t in g["alert_rule_test"]) // interval + 1
+        steps = sum(max(parse_duration(t["eval_time"])
+                        for t in [*g.get("alert_rule_test", ()), *g.get("promql_expr_test", ())]) // interval + 1
                     for g in doc["tests"])
-        n_rules = sum(len(g.get("rules") or []) for f in doc["rule_files"]
-                      for g in (rendered.yaml(f"prometheus/{f}") or {}).get("groups") or [])
-        return steps * max(1, n_rules) + len(doc["tests"]) * 100  # + a storage per group
+        return steps * max(1, n_rules) + len(doc["tests"]) * 100
     except Exception:  # noqa: BLE001 - only a scheduling estimate; promtool reports what is wrong
-        return len(rendered.bytes(rel))
+        return 1000
+
+
+def _test_runs(rendered: Rendered, env: str, root: Path) -> list[tuple[str, str, int]]:
+    """``[(path promtool is given, the rendered test file it stands for, its cost)]`` for one environment.
+
+    Each rendered test file is run as its parts (:func:`generators.prometheus.subsets.split`: every test group
+    against the rules it can observe, unchanged otherwise), written as JSON beside it under ``.parts/``."""
+    import json
+
+    from .prometheus.subsets import split
+
+    runs = []
+    for name in rendered.names("prometheus", ".tests.yaml"):
+        rel = f"{env}/prometheus/{name}"
+        try:
+            doc = rendered.yaml(f"prometheus/{name}")
+            rule_docs = [rendered.yaml(f"prometheus/{f}") for f in doc["rule_files"]]
+            parts = split(doc, rule_docs)
+        except Exception:  # noqa: BLE001 - not a test file mlmon can read: promtool reports what is wrong
+            runs.append((rel, rel, len(rendered.bytes(f"prometheus/{name}"))))
+            continue
+        if parts is None:
+            n = sum(len(g.get("rules") or []) for d in rule_docs for g in (d or {}).get("groups") or [])
+            runs.append((rel, rel, _cost(doc, n)))
+            continue
+        folder = root / env / "prometheus" / ".parts"
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, (part, rules, n) in enumerate(parts, 1):
+            stem = f"{name[:-len('.tests.yaml')]}.part{k}"
+            if rules is None:
+                part["rule_files"] = [f"../{f}" for f in doc["rule_files"]]
+            else:
+                (folder / f"{stem}.rules.yaml").write_text(json.dumps(rules), encoding="utf-8")
+                part["rule_files"] = [f"{stem}.rules.yaml"]
+            (folder / f"{stem}.tests.yaml").write_text(json.dumps(part), encoding="utf-8")
+            runs.append((f"{env}/prometheus/.parts/{stem}.tests.yaml", rel, _cost(part, n)))
+    return runs
 
 
 def _run(argv: list[str], cwd: Path) -> tuple[int, str]:
@@ -92,15 +128,15 @@ def promtool_batch(renders: dict[str, Rendered], catalog, jobs: int | None = Non
     failures: dict[str, list[str]] = {env: [] for env in renders}
     with tempfile.TemporaryDirectory(prefix="mlmon-promtool-") as tmp:
         root = Path(tmp)
-        rules, tests, sizes, env_of = [], [], {}, {}
+        rules, tests, sizes, env_of, origin = [], [], {}, {}, {}
         for env, rendered in renders.items():
             rendered.write(root / env, "prometheus/")
-            for kind, bucket in ((".rules.yaml", rules), (".tests.yaml", tests)):
-                for name in rendered.names("prometheus", kind):
-                    rel = f"{env}/prometheus/{name}"
-                    bucket.append(rel)
-                    sizes[rel] = _cost(rendered, f"prometheus/{name}") if kind == ".tests.yaml" else 0
-                    env_of[rel] = env
+            for name in rendered.names("prometheus", ".rules.yaml"):
+                rules.append(f"{env}/prometheus/{name}")
+                env_of[rules[-1]] = env
+            for path, rel, cost in _test_runs(rendered, env, root):
+                tests.append(path)
+                sizes[path], env_of[path], origin[path] = cost, env, rel
         calls = []
         if rules:
             calls.append(("check", [promtool, "check", "rules", *rules]))
@@ -118,13 +154,14 @@ def promtool_batch(renders: dict[str, Rendered], catalog, jobs: int | None = Non
         by_env: dict[str, list[str]] = {}
         for f, text in sections.items():
             if f in env_of:
-                by_env.setdefault(env_of[f], []).append(text.strip())
+                if origin.get(f, f) != f:  # a part of a rendered test file: name the file the user has
+                    text = text.replace(f, f"{origin[f]} (the groups run against the rules they read)", 1)
+                by_env.setdefault(env_of[f], []).append((origin.get(f, f).split("/")[-1], text.strip()))
         for env, texts in by_env.items():
             if what == "check":
-                failures[env].append(f"promtool check rules ({env}):\n" + "\n".join(texts))
+                failures[env].append(f"promtool check rules ({env}):\n" + "\n".join(t for _, t in texts))
             else:
-                for text in texts:
-                    name = text.splitlines()[0][len(marker):].strip().split("/")[-1]
+                for name, text in texts:
                     failures[env].append(f"promtool test rules {name} ({env}):\n{text}")
     return failures
 

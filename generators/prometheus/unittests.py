@@ -121,7 +121,8 @@ def _recording_tests(cases: CatalogCases, iv: str) -> list[dict]:
 
 
 def test_file(rs: ResolvedService) -> dict:
-    tests = pack([(a.name, alert_tests(a, rs)) for a in rs.alerts], reads(rs))
+    deps = reads(rs)
+    tests = pack([(a.name, alert_tests(a, rs)) for a in rs.alerts], deps, observed_rules(rs, deps))
     return {
         "rule_files": [f"{rs.name}.rules.yaml"],
         "evaluation_interval": format_duration(rs.defaults.evaluation_interval),
@@ -130,9 +131,31 @@ def test_file(rs: ResolvedService) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# cost: promtool evaluates every rule of the file at every evaluation step of every test group, and sets up
-# a fresh storage per group. Groups of different alerts that cannot see each other's series therefore share
-# one promtool group: its steps are its longest member's, the shorter ones ride along.
+# cost: promtool evaluates every rule of its rule files at every evaluation step of every test group, and sets
+# up a fresh storage per group. ``mlmon check`` hands it each group with only the rules the group's alerts can
+# observe (generators/prometheus/subsets.py), so a group costs its steps x the rules its alerts observe, plus
+# a storage. Groups of different alerts that cannot see each other's series share one promtool group where
+# that is cheaper: its steps are its longest member's, the shorter ones ride along.
+
+STORAGE_COST = 100
+"""A test group's fresh storage, in rule evaluations (measured with bench/promtool_cost.py)."""
+
+
+def observed_rules(rs: ResolvedService, deps: dict[str, frozenset[str] | None]) -> dict[str, frozenset[str]]:
+    """Alert name -> the rules of its file it can observe: its own and the recording rules writing a metric it
+    reads (every rule, when it may read any series)."""
+    from ..kinds import recording_rules
+
+    writers: dict[str, list[str]] = {}
+    every = {f"alert {a.name}" for a in rs.alerts}
+    for mon in rs.monitors():
+        for i, r in enumerate(recording_rules(mon, rs)):
+            writers.setdefault(r["record"], []).append(f"{mon.name} {i} {r['record']}")
+            every.add(writers[r["record"]][-1])
+    every_rule = frozenset(every)
+    return {a.name: every_rule if deps.get(a.name) is None else
+            frozenset({f"alert {a.name}", *(w for n in deps[a.name] for w in writers.get(n, ()))})
+            for a in rs.alerts}
 
 
 def reads(rs: ResolvedService) -> dict[str, frozenset[str] | None]:
@@ -186,19 +209,24 @@ def _series_metrics(group: dict) -> set[str]:
     return {s["series"].split("{", 1)[0] for s in group["input_series"]}
 
 
-def pack(per_alert: list[tuple[str, list[dict]]], deps: dict[str, set[str] | None]) -> list[dict]:
-    """The alerts' test groups packed into as few promtool groups as isolation allows (first fit, longest
-    first). Two groups share one only when they test different alerts, have the same sample interval, and
-    neither alert reads a metric of the other's series (nor do their series share a metric); an alert that
-    may read any series (``None`` in ``deps``) keeps its groups to itself. Every member keeps its series and
-    checks unchanged, so each proves exactly what it proved alone."""
+def pack(per_alert: list[tuple[str, list[dict]]], deps: dict[str, set[str] | None],
+         rules: dict[str, frozenset[str]] | None = None) -> list[dict]:
+    """The alerts' test groups packed into promtool groups where isolation allows and it is cheaper (best fit,
+    longest first). Two groups may share one only when they test different alerts, have the same sample
+    interval, and neither alert reads a metric of the other's series (nor do their series share a metric); an
+    alert that may read any series (``None`` in ``deps``) keeps its groups to itself. A group joins the shared
+    group it adds least cost to (``rules``: the rules each alert observes; every alert observes the same ones
+    when not given), and stays alone when that is cheaper. Every member keeps its series and checks
+    unchanged, so each proves exactly what it proved alone."""
+    every: frozenset[str] = frozenset({"*"})
     items = []
     for order, (alert, groups) in enumerate(per_alert):
         for g in groups:
             # a recording rule's own test (promql_expr_test) compares every sample of its expression: alone
             alone = "promql_expr_test" in g or "alert_rule_test" not in g
             items.append({"order": (order, len(items)), "alert": alert, "group": g, "steps": _steps(g),
-                          "metrics": _series_metrics(g), "reads": None if alone else deps.get(alert)})
+                          "metrics": _series_metrics(g), "reads": None if alone else deps.get(alert),
+                          "rules": every if rules is None else rules.get(alert, every)})
     bins: list[list[dict]] = []
 
     def fits(item, b):
@@ -209,13 +237,20 @@ def pack(per_alert: list[tuple[str, list[dict]]], deps: dict[str, set[str] | Non
                 return False
         return True
 
+    def cost(members):
+        return max(m["steps"] for m in members) * len(frozenset().union(*(m["rules"] for m in members)))
+
     for item in sorted(items, key=lambda i: (-i["steps"], i["order"])):
+        best, best_delta = None, item["steps"] * len(item["rules"]) + STORAGE_COST  # alone
         for b in bins:
             if fits(item, b):
-                b.append(item)
-                break
-        else:
+                delta = cost([*b, item]) - cost(b)
+                if delta < best_delta:
+                    best, best_delta = b, delta
+        if best is None:
             bins.append([item])
+        else:
+            best.append(item)
     out = []
     for b in sorted(bins, key=lambda b: min(m["order"] for m in b)):
         b = sorted(b, key=lambda m: m["order"])
