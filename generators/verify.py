@@ -62,13 +62,14 @@ def _cost(doc: dict, n_rules: int) -> int:
     step of every test group (steps: the group's last ``eval_time`` over the evaluation interval), and sets up
     a fresh storage per group."""
     from .durations import parse_duration
+    from .prometheus.unittests import STORAGE_COST
 
     try:
         interval = parse_duration(doc.get("evaluation_interval", "1m"))
         steps = sum(max(parse_duration(t["eval_time"])
                         for t in [*g.get("alert_rule_test", ()), *g.get("promql_expr_test", ())]) // interval + 1
                     for g in doc["tests"])
-        return steps * max(1, n_rules) + len(doc["tests"]) * 100
+        return steps * max(1, n_rules) + len(doc["tests"]) * STORAGE_COST
     except Exception:  # noqa: BLE001 - only a scheduling estimate; promtool reports what is wrong
         return 1000
 
@@ -80,7 +81,7 @@ def _test_runs(rendered: Rendered, env: str, root: Path) -> list[tuple[str, str,
     against the rules it can observe, unchanged otherwise), written as JSON beside it under ``.parts/``."""
     import json
 
-    from .prometheus.subsets import split
+    from .prometheus.subsets import count_rules, split
 
     runs = []
     for name in rendered.names("prometheus", ".tests.yaml"):
@@ -93,8 +94,7 @@ def _test_runs(rendered: Rendered, env: str, root: Path) -> list[tuple[str, str,
             runs.append((rel, rel, len(rendered.bytes(f"prometheus/{name}"))))
             continue
         if parts is None:
-            n = sum(len(g.get("rules") or []) for d in rule_docs for g in (d or {}).get("groups") or [])
-            runs.append((rel, rel, _cost(doc, n)))
+            runs.append((rel, rel, _cost(doc, count_rules(rule_docs))))
             continue
         folder = root / env / "prometheus" / ".parts"
         folder.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,6 @@ from conftest import CATALOG, requires_promtool
 from generators.loader import load_catalog
 from generators.prometheus.subsets import closure, split, subset
 from generators.render import render, serialize_all
-
 from generators.rendered import Rendered
 
 KINDS = CATALOG.parent.parent / "kinds" / "alerts"

@@ -55,20 +55,20 @@ def closure(rule_docs: list[dict], alerts: set[str], exprs: list[str]) -> frozen
                     alert_rules.setdefault(rule["alert"], []).append(pos)
     keep: set[tuple[int, int, int]] = set()
     todo: list[str] = []
+
+    def follow(expr) -> bool:
+        """Queue the metrics ``expr`` reads; ``False`` when it may read any series."""
+        reads = _reads(str(expr))
+        if reads is not None:
+            todo.extend(reads)
+        return reads is not None
+
     for name in sorted(alerts):
         if name not in alert_rules:
             return None
         keep.update(alert_rules[name])
-    for pos in sorted(keep):
-        reads = _reads(str(rules[pos].get("expr", "")))
-        if reads is None:
-            return None
-        todo.extend(reads)
-    for expr in exprs:
-        reads = _reads(str(expr))
-        if reads is None:
-            return None
-        todo.extend(reads)
+    if not all(follow(rules[pos].get("expr", "")) for pos in sorted(keep)) or not all(map(follow, exprs)):
+        return None
     seen: set[str] = set()
     while todo:
         name = todo.pop()
@@ -78,11 +78,14 @@ def closure(rule_docs: list[dict], alerts: set[str], exprs: list[str]) -> frozen
         for pos in writers.get(name, ()):
             if pos not in keep:
                 keep.add(pos)
-                reads = _reads(str(rules[pos].get("expr", "")))
-                if reads is None:
+                if not follow(rules[pos].get("expr", "")):
                     return None
-                todo.extend(reads)
     return frozenset(keep)
+
+
+def count_rules(rule_docs: list[dict]) -> int:
+    """How many rules the parsed rule files ``rule_docs`` hold."""
+    return sum(len(g.get("rules") or []) for doc in rule_docs for g in (doc or {}).get("groups") or [])
 
 
 def subset(rule_docs: list[dict], keep: frozenset[tuple[int, int, int]]) -> dict:
@@ -100,7 +103,7 @@ def split(test_doc: dict, rule_docs: list[dict]) -> list[tuple[dict, dict | None
     """The parts of a test file: ``[(test file, its rule file, number of rules)]`` (the test file's
     ``rule_files`` to be set by the caller to where the rule file is written), or ``None`` when no group can
     drop a rule (run the file as rendered). Groups keep their order within each part."""
-    total = sum(len(g.get("rules") or []) for doc in rule_docs for g in (doc or {}).get("groups") or [])
+    total = count_rules(rule_docs)
     parts: dict[frozenset | None, list[dict]] = {}
     for group in test_doc.get("tests") or []:
         alerts = {t.get("alertname") for t in group.get("alert_rule_test") or []}
