@@ -4,6 +4,9 @@ environment in a fixed order, no pure-Python YAML parsing."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import yaml
 
@@ -59,7 +62,8 @@ def test_a_failing_step_is_reported_per_environment_in_step_order(catalog):
         calls.append(("second", env))
         return [f"second {env}"]
 
-    def batch(rs, cat, jobs):
+    def batch(rs, cat, jobs, started):
+        started()
         return {env: [f"batched {env}"] for env in rs}
 
     def batched(r, cat, env):  # pragma: no cover - the runner calls .batch instead
@@ -71,6 +75,33 @@ def test_a_failing_step_is_reported_per_environment_in_step_order(catalog):
     assert failures == ["batched dev", "first dev", "second dev", "batched staging", "first staging",
                         "second staging", "catalog"]
     assert ("first", "dev") in calls and ("second", "staging") in calls and skipped == {}
+
+
+def test_the_steps_here_wait_for_the_batch_to_start_its_engines_then_run_beside_them(catalog):
+    """A batch's Python work runs alone (it would wait for the interpreter lock on every file write beside a
+    busy step); once it calls started(), the other steps run while its engines do."""
+    renders = renders_of(catalog, ("dev",))
+    calls = []
+    step_ran = threading.Event()
+
+    def batch(rs, cat, jobs, started):
+        time.sleep(0.2)  # long enough that a runner not waiting would run the step first
+        calls.append("batch written")
+        started()
+        calls.append("engines saw the step" if step_ran.wait(10) else "engines ran alone")
+        return {env: [] for env in rs}
+
+    def step(r, cat, env):
+        calls.append(f"step {env}")
+        step_ran.set()
+        return []
+
+    def batched(r, cat, env):  # pragma: no cover - the runner calls .batch
+        return []
+
+    batched.batch = batch
+    verify.run_steps(catalog, renders, steps=[("b", batched), ("s", step)], catalog_steps=[])
+    assert calls == ["batch written", "step dev", "engines saw the step"]
 
 
 def test_a_skipped_step_is_reported_once_and_not_retried(catalog):
@@ -152,7 +183,7 @@ def test_an_error_in_a_batched_step_is_raised_not_lost(catalog):
     def step(r, cat, env):  # pragma: no cover - the runner calls .batch
         return []
 
-    def broken(rs, cat, jobs):
+    def broken(rs, cat, jobs, started):  # raises before started(): the runner must not wait for ever
         raise RuntimeError("engine crashed")
 
     step.batch = broken
